@@ -1,0 +1,128 @@
+import { hostname } from 'node:os';
+import type { FastifyInstance } from 'fastify';
+import { createBus } from './cluster/createBus.js';
+import type { ClusterBus } from './cluster/types.js';
+import { usesRedis, type GatewayConfig } from './config/types.js';
+import { buildServer } from './http/buildServer.js';
+import { listen, type ListenResult } from './http/listen.js';
+import { Readiness } from './http/Readiness.js';
+import { healthRoutes } from './http/routes/health.js';
+import { statusRoutes, type GatewayInfo } from './http/routes/status.js';
+import { createStore } from './store/createStore.js';
+import type { Store } from './store/types.js';
+import { createLogger, type LoggerBundle } from './telemetry/logger.js';
+import { PRODUCT_NAME, VERSION } from './version.js';
+
+const STORE_CONNECT_GRACE_MS = 5_000;
+
+/** The composition root of one replica: builds every module from the config and owns the lifecycle. */
+export class Gateway {
+  readonly readiness = new Readiness();
+  private listener: ListenResult | undefined;
+  private shuttingDown: Promise<void> | undefined;
+
+  private constructor(
+    readonly config: GatewayConfig,
+    readonly info: GatewayInfo,
+    readonly log: LoggerBundle,
+    readonly store: Store,
+    readonly bus: ClusterBus,
+    readonly app: FastifyInstance,
+  ) {}
+
+  static async create(config: GatewayConfig, options: { stdoutLogs?: boolean } = {}): Promise<Gateway> {
+    const replicaId = config.replicaId || `${hostname()}-${process.pid}`;
+    const log = createLogger({ level: config.log.level, replicaId, stdout: options.stdoutLogs });
+    const onBusError = (error: unknown) => log.logger.warn({ err: error }, 'cluster bus error');
+    const store = createStore(config, replicaId);
+    const bus = createBus(config, replicaId, onBusError);
+    const info: GatewayInfo = {
+      name: PRODUCT_NAME,
+      version: VERSION,
+      replicaId,
+      bind: config.bind,
+      port: config.port,
+      authMethods: enabledAuthMethods(config),
+      store: describeStore(config),
+      startedAt: Date.now(),
+    };
+    const app = buildServer(config, log.logger);
+    const gateway = new Gateway(config, info, log, store, bus, app);
+    gateway.readiness.addCheck('store', () => store.isReady());
+    gateway.readiness.addCheck('cluster bus', () => bus.isReady());
+    await app.register(healthRoutes(gateway.readiness));
+    await app.register(statusRoutes(info, () => gateway.readiness.notReadyReason() === null));
+    return gateway;
+  }
+
+  /** Connects the store (a Redis that is down only delays readiness) and starts listening. */
+  async start(): Promise<string[]> {
+    await this.connectDependencies();
+    this.listener = await listen(this.app, this.config.bind, this.config.port);
+    this.log.logger.info(
+      { addresses: this.listener.addresses, store: this.info.store, version: VERSION },
+      'gateway listening',
+    );
+    return this.listener.addresses;
+  }
+
+  /** Not ready for drainSeconds (so load balancers stop sending), then close listeners and finish in-flight work. */
+  shutdown(reason: string): Promise<void> {
+    this.shuttingDown ??= this.runShutdown(reason);
+    return this.shuttingDown;
+  }
+
+  private async runShutdown(reason: string): Promise<void> {
+    const { logger } = this.log;
+    logger.info({ reason, drainSeconds: this.config.shutdown.drainSeconds }, 'gateway draining');
+    this.readiness.startDraining();
+    await sleep(this.config.shutdown.drainSeconds * 1000);
+    await Promise.all([this.app.close(), this.listener?.close()]);
+    await Promise.allSettled([this.bus.close(), this.store.close()]);
+    logger.info({ reason }, 'gateway stopped');
+    logger.flush();
+  }
+
+  private async connectDependencies(): Promise<void> {
+    const { logger } = this.log;
+    if (this.store.kind === 'embedded') {
+      await this.store.start();
+      await this.bus.start();
+      return;
+    }
+    const connecting = Promise.all([this.store.start(), this.bus.start()]);
+    const outcome = await Promise.race([
+      connecting.then(() => 'connected' as const),
+      sleep(STORE_CONNECT_GRACE_MS).then(() => 'pending' as const),
+    ]).catch((error: unknown) => {
+      logger.warn({ err: error }, 'redis unreachable at start; retrying in the background');
+      return 'failed' as const;
+    });
+    if (outcome === 'pending') {
+      logger.warn({ store: this.info.store }, 'redis not ready yet; serving as not ready until it is');
+      connecting.catch((error: unknown) => logger.warn({ err: error }, 'redis connection failed'));
+    }
+  }
+}
+
+export function enabledAuthMethods(config: GatewayConfig): string[] {
+  const methods: string[] = [];
+  if (config.auth.allowLoopback) methods.push('loopback');
+  methods.push('device');
+  if (config.auth.token) methods.push('token');
+  if (config.auth.password) methods.push('password');
+  if (config.tailscale.mode !== 'disabled') methods.push(`tailscale (${config.tailscale.mode})`);
+  if (config.auth.trustedProxy.enabled) methods.push('trusted-proxy');
+  return methods;
+}
+
+function describeStore(config: GatewayConfig): string {
+  if (!usesRedis(config.redis)) return 'embedded';
+  if (config.redis.clusterNodes.length > 0) return 'redis (cluster)';
+  if (config.redis.sentinels.length > 0) return 'redis (sentinel)';
+  return 'redis (standalone)';
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

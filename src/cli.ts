@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+import { UsageError } from './cli/args.js';
+import { configCommand } from './cli/configCommand.js';
+import { gatewayCommand } from './cli/gatewayCommand.js';
+import { EXIT, processIo, type CliIo } from './cli/io.js';
+import { statusCommand } from './cli/statusCommand.js';
+import { tokenCommand } from './cli/tokenCommand.js';
+import { VERSION } from './version.js';
+
+type Command = (argv: string[], io: CliIo) => Promise<number>;
+
+const COMMANDS: Record<string, { run: Command; summary: string }> = {
+  gateway: { run: gatewayCommand, summary: 'run one gateway replica' },
+  status: { run: statusCommand, summary: 'ask a running gateway for its status' },
+  config: { run: configCommand, summary: 'config get <key> | config validate' },
+  token: { run: tokenCommand, summary: 'token generate: print a new random token' },
+};
+
+const HELP = `Usage: openclaw <command> [options]
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, { summary }]) => `  ${name.padEnd(10)} ${summary}`)
+  .join('\n')}
+
+Every command accepts --config FILE (same as OPENCLAW_CONFIG) and --help.
+openclaw --version prints the version.`;
+
+export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.out(HELP);
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (name === '--version' || name === '-v' || name === 'version') {
+    io.out(VERSION);
+    return EXIT.ok;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.err(`openclaw: unknown command "${name}"\n\n${HELP}`);
+    return EXIT.usage;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`openclaw ${name}: ${error.message} (see openclaw ${name} --help)`);
+      return EXIT.usage;
+    }
+    io.err(`openclaw ${name}: ${(error as Error).message}`);
+    return EXIT.failure;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`openclaw: ${(error as Error).stack ?? String(error)}\n`);
+    process.exitCode = EXIT.failure;
+  },
+);
