@@ -8,6 +8,7 @@ import { listen, type ListenResult } from './http/listen.js';
 import { Readiness } from './http/Readiness.js';
 import { healthRoutes } from './http/routes/health.js';
 import { statusRoutes, type GatewayInfo } from './http/routes/status.js';
+import type { CoreServices } from './services.js';
 import { createStore } from './store/createStore.js';
 import type { Store } from './store/types.js';
 import { createLogger, type LoggerBundle } from './telemetry/logger.js';
@@ -48,10 +49,15 @@ export class Gateway {
     };
     const app = buildServer(config, log.logger);
     const gateway = new Gateway(config, info, log, store, bus, app);
-    gateway.readiness.addCheck('store', () => store.isReady());
-    gateway.readiness.addCheck('cluster bus', () => bus.isReady());
-    await app.register(healthRoutes(gateway.readiness));
-    await app.register(statusRoutes(info, () => gateway.readiness.notReadyReason() === null));
+    const { readiness } = gateway;
+    readiness.addCheck('store', () => store.isReady());
+    readiness.addCheck('cluster bus', () => bus.isReady());
+    const core: CoreServices = { config, info, logger: log.logger, logRing: log.ring, store, bus, readiness };
+    // --- services (one line each; later modules add theirs here) ---
+    // --- HTTP plugins (public routes first, then the authenticated ones) ---
+    await app.register(healthRoutes(readiness));
+    await app.register(statusRoutes(info, () => readiness.notReadyReason() === null));
+    void core;
     return gateway;
   }
 
