@@ -1,18 +1,37 @@
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
+import { AuthService } from './auth/AuthService.js';
 import { createBus } from './cluster/createBus.js';
 import type { ClusterBus } from './cluster/types.js';
 import { usesRedis, type GatewayConfig } from './config/types.js';
+import { authPlugin } from './http/authPlugin.js';
 import { buildServer } from './http/buildServer.js';
 import { listen, type ListenResult } from './http/listen.js';
 import { Readiness } from './http/Readiness.js';
+import { chatRoutes } from './http/routes/chat.js';
 import { healthRoutes } from './http/routes/health.js';
+import { hookRoutes } from './http/routes/hooks.js';
+import { modelsRoutes } from './http/routes/models.js';
 import { statusRoutes, type GatewayInfo } from './http/routes/status.js';
-import type { CoreServices } from './services.js';
+import { whoamiRoutes } from './http/routes/whoami.js';
+import { PairingService } from './pairing/PairingService.js';
+import type { CoreServices, GatewayServices } from './services.js';
 import { createStore } from './store/createStore.js';
 import type { Store } from './store/types.js';
+import { GatewayMetrics } from './telemetry/GatewayMetrics.js';
+import { httpMetricsPlugin } from './telemetry/httpMetricsPlugin.js';
 import { createLogger, type LoggerBundle } from './telemetry/logger.js';
+import { MetricsServer } from './telemetry/MetricsServer.js';
+import { metricsServerPlugin } from './telemetry/metricsServerPlugin.js';
+import { observeStoreErrors } from './telemetry/observeStoreErrors.js';
+import { fastifyTracingPlugin } from './telemetry/tracing.js';
+import { UpstreamClient } from './upstream/UpstreamClient.js';
 import { PRODUCT_NAME, VERSION } from './version.js';
+import { ClusterNotifier } from './ws/ClusterNotifier.js';
+import { chatMethods } from './ws/methods/chat.js';
+import { pairingMethods } from './ws/methods/pairing.js';
+import { SessionRegistry } from './ws/SessionRegistry.js';
+import { websocketApi } from './ws/websocketApi.js';
 
 const STORE_CONNECT_GRACE_MS = 5_000;
 
@@ -34,8 +53,12 @@ export class Gateway {
   static async create(config: GatewayConfig, options: { stdoutLogs?: boolean } = {}): Promise<Gateway> {
     const replicaId = config.replicaId || `${hostname()}-${process.pid}`;
     const log = createLogger({ level: config.log.level, replicaId, stdout: options.stdoutLogs });
-    const onBusError = (error: unknown) => log.logger.warn({ err: error }, 'cluster bus error');
-    const store = createStore(config, replicaId);
+    const metrics = new GatewayMetrics({ version: VERSION });
+    const onBusError = (error: unknown) => {
+      metrics.busError();
+      log.logger.warn({ err: error }, 'cluster bus error');
+    };
+    const store = observeStoreErrors(createStore(config, replicaId), metrics);
     const bus = createBus(config, replicaId, onBusError);
     const info: GatewayInfo = {
       name: PRODUCT_NAME,
@@ -52,11 +75,27 @@ export class Gateway {
     const { readiness } = gateway;
     readiness.addCheck('store', () => store.isReady());
     readiness.addCheck('cluster bus', () => bus.isReady());
-    const core: CoreServices = { config, info, logger: log.logger, logRing: log.ring, store, bus, readiness };
+    const core: CoreServices = { config, info, logger: log.logger, logRing: log.ring, store, bus, readiness, metrics };
     // --- services (one line each; later modules add theirs here) ---
+    const auth = AuthService.create(core);
+    const upstream = new UpstreamClient(config.upstream, log.logger);
+    const sessions = new SessionRegistry();
+    const notifier = new ClusterNotifier(bus, sessions, log.logger);
+    const services: GatewayServices = { ...core, auth, notifier };
+    const pairing = new PairingService({ store, bus, notifier, logger: log.logger, ttlSeconds: config.pairing.ttlSeconds });
+    pairing.start();
     // --- HTTP plugins (public routes first, then the authenticated ones) ---
+    await app.register(fastifyTracingPlugin()); // first: every later hook and route runs inside the request span
+    await app.register(httpMetricsPlugin(metrics));
+    await app.register(metricsServerPlugin(new MetricsServer({ bind: config.bind, port: config.metrics.port, metrics, logger: log.logger })));
+    await app.register(authPlugin(auth));
+    await app.register(modelsRoutes(info.startedAt));
+    await app.register(whoamiRoutes());
+    await app.register(chatRoutes(upstream));
+    await app.register(hookRoutes(notifier));
     await app.register(healthRoutes(readiness));
     await app.register(statusRoutes(info, () => readiness.notReadyReason() === null));
+    await app.register(websocketApi({ services, sessions, notifier, methods: [...pairingMethods(pairing), ...chatMethods(upstream)] }));
     void core;
     return gateway;
   }

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 import { UsageError } from './cli/args.js';
 import { configCommand } from './cli/configCommand.js';
+import { devicesCommand } from './cli/devicesCommand.js';
 import { gatewayCommand } from './cli/gatewayCommand.js';
 import { EXIT, processIo, type CliIo } from './cli/io.js';
+import { logsCommand } from './cli/logsCommand.js';
 import { statusCommand } from './cli/statusCommand.js';
 import { tokenCommand } from './cli/tokenCommand.js';
 import { VERSION } from './version.js';
@@ -14,6 +16,8 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   status: { run: statusCommand, summary: 'ask a running gateway for its status' },
   config: { run: configCommand, summary: 'config get <key> | config validate' },
   token: { run: tokenCommand, summary: 'token generate: print a new random token' },
+  logs: { run: logsCommand, summary: 'print the gateway log lines (-f follows, -n N)' },
+  devices: { run: devicesCommand, summary: 'devices pending|list|approve|reject|rotate|revoke' },
 };
 
 const HELP = `Usage: openclaw <command> [options]

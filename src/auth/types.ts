@@ -27,6 +27,8 @@ export interface AuthContext {
   readonly secret: string | undefined;
   /** WS connect with params.auth.token: only the secret methods (device, token, password) may answer. */
   readonly secretOnly?: boolean;
+  /** Request path without the query string, for the `auth failed` log line. */
+  readonly path?: string;
 }
 
 export type AuthDecision =

@@ -1,5 +1,8 @@
+import { hostname } from 'node:os';
 import { loadConfig, processEnvironment, ConfigError } from '../config/index.js';
-import { Gateway } from '../Gateway.js';
+import type { Gateway } from '../Gateway.js';
+import { startTracing, type Tracing } from '../telemetry/tracing.js';
+import { VERSION } from '../version.js';
 import { COMMON_OPTIONS, parse, parsePort } from './args.js';
 import { EXIT, type CliIo } from './io.js';
 
@@ -15,12 +18,17 @@ export async function gatewayCommand(argv: string[], io: CliIo): Promise<number>
     return EXIT.ok;
   }
   let gateway: Gateway;
+  let tracing: Tracing;
   try {
+    const env = processEnvironment();
     const { config } = loadConfig({
       file: values.config,
-      env: processEnvironment(),
+      env,
       flags: { port: parsePort(values.port), bind: values.bind },
     });
+    // Tracing first, then the gateway's modules, so that they load instrumented (same replica id as Gateway.create).
+    tracing = await startTracing({ env, replicaId: config.replicaId || `${hostname()}-${process.pid}`, version: VERSION });
+    const { Gateway } = await import('../Gateway.js');
     gateway = await Gateway.create(config);
   } catch (error) {
     if (error instanceof ConfigError) {
@@ -32,7 +40,7 @@ export async function gatewayCommand(argv: string[], io: CliIo): Promise<number>
 
   const stop = (signal: NodeJS.Signals) => {
     gateway.shutdown(signal).then(
-      () => process.exit(EXIT.ok),
+      () => tracing.shutdown().catch(() => {}).then(() => process.exit(EXIT.ok)),
       (error: unknown) => {
         gateway.log.logger.error({ err: error }, 'shutdown failed');
         process.exit(EXIT.failure);
@@ -58,8 +66,8 @@ export async function gatewayCommand(argv: string[], io: CliIo): Promise<number>
         ? `openclaw: cannot listen on ${where}: address already in use (set --port or gateway.port)`
         : `openclaw: cannot start on ${where}: ${(error as Error).message}`,
     );
-    await gateway.store.close().catch(() => {});
-    return EXIT.failure;
+    // Other listeners (metrics) and connections may already be open: exit rather than wait on them.
+    process.exit(EXIT.failure);
   }
   return new Promise<number>(() => {}); // runs until a signal
 }

@@ -23,6 +23,7 @@ export class RedisBus implements ClusterBus {
   private readonly subscriber: RedisClient;
   private subscribed = false;
   private everSubscribed = false;
+  private subscribing: Promise<void> | undefined;
   private closed = false;
 
   constructor(
@@ -42,14 +43,14 @@ export class RedisBus implements ClusterBus {
 
   async start(): Promise<void> {
     await Promise.all([this.publisher.connect(), this.subscriber.connect()]);
-    if (!this.subscribed) await this.resubscribe();
+    await this.resubscribe();
   }
 
   async publish<T>(topic: BusTopic, payload: T): Promise<void> {
     const message: WireMessage = { topic, origin: this.replicaId, sender: this.sender, payload };
     const encoded = JSON.stringify(message);
     if (Buffer.byteLength(encoded) > MAX_BUS_MESSAGE_BYTES) throw new Error(`bus message on ${topic} is too large`);
-    this.handlers.dispatch(message, this.onError);
+    this.handlers.dispatch({ topic, origin: this.replicaId, payload }, this.onError);
     await this.publisher.publish(this.channel, encoded);
   }
 
@@ -62,7 +63,7 @@ export class RedisBus implements ClusterBus {
   }
 
   isReady(): boolean {
-    return this.subscribed && isClientReady(this.publisher) && isClientReady(this.subscriber);
+    return !this.closed && this.subscribed && isClientReady(this.publisher) && isClientReady(this.subscriber);
   }
 
   async close(): Promise<void> {
@@ -72,7 +73,13 @@ export class RedisBus implements ClusterBus {
     this.subscriber.disconnect();
   }
 
-  private async resubscribe(): Promise<void> {
+  /** The 'ready' event and start() both get here at startup: one SUBSCRIBE, and no resync for it. */
+  private resubscribe(): Promise<void> {
+    this.subscribing ??= this.subscribeNow().finally(() => (this.subscribing = undefined));
+    return this.subscribing;
+  }
+
+  private async subscribeNow(): Promise<void> {
     if (this.closed || this.subscribed) return;
     try {
       await this.subscriber.subscribe(this.channel);
@@ -94,7 +101,8 @@ export class RedisBus implements ClusterBus {
       this.onError(error);
       return;
     }
-    if (parsed.sender === this.sender) return;
-    this.handlers.dispatch(parsed, this.onError);
+    if (parsed.sender === this.sender || typeof parsed.topic !== 'string' || typeof parsed.origin !== 'string') return;
+    // Subscribers see the envelope only; the sender id is transport detail.
+    this.handlers.dispatch({ topic: parsed.topic, origin: parsed.origin, payload: parsed.payload }, this.onError);
   }
 }

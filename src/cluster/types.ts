@@ -6,7 +6,8 @@ export type BusTopic =
   | 'auth.blocked' // an IP was blocked by the failed-auth limiter
   | 'device.invalidate' // a device token hash changed or was revoked
   | 'session.notify' // a notification for sessions by role / session id / device id
-  | 'session.close'; // close sessions that used a device
+  | 'session.close' // close sessions that used a device
+  | 'pairing.resolved'; // a pairing request was approved or rejected (no secrets)
 
 export interface BusEnvelope<T = unknown> {
   readonly topic: BusTopic;

@@ -121,7 +121,7 @@ export const schema = {
         env: 'OPENCLAW_REDIS_CLUSTER_NODES',
       },
       password: {
-        doc: 'extension: Redis password for Sentinel/Cluster (a URL carries its own)',
+        doc: 'extension: Redis password (URL without one, Sentinel, Cluster); a password inside the URL wins',
         format: String,
         default: '',
         env: 'OPENCLAW_REDIS_PASSWORD',
@@ -172,6 +172,20 @@ export const schema = {
         format: 'nat',
         default: 1_048_576,
         env: 'OPENCLAW_HTTP_BODY_LIMIT_BYTES',
+      },
+    },
+    ws: {
+      maxConnectionsPerIp: {
+        doc: 'extension: concurrent WebSocket connections per client IP (0 = no cap)',
+        format: 'nat',
+        default: 64,
+        env: 'OPENCLAW_WS_MAX_CONNECTIONS_PER_IP',
+      },
+      pingIntervalSeconds: {
+        doc: 'extension: WebSocket ping interval; a peer missing two pongs is dropped (0 = no pings)',
+        format: 'nat',
+        default: 30,
+        env: 'OPENCLAW_WS_PING_INTERVAL_SECONDS',
       },
     },
   },

@@ -39,6 +39,7 @@ export interface GatewayConfig {
   readonly log: { readonly level: string };
   readonly shutdown: { readonly drainSeconds: number };
   readonly http: { readonly bodyLimitBytes: number };
+  readonly ws: { readonly maxConnectionsPerIp: number; readonly pingIntervalSeconds: number };
 }
 
 export interface ConfigProblem {

@@ -21,6 +21,8 @@ export interface PairingRequest {
   readonly expiresAt: number;
   /** SHA-256 (hex) of the claim secret handed to the requester. */
   readonly claimSecretHash: string;
+  /** X25519 public key (base64url) derived from the claim secret; approval seals the token to it. */
+  readonly claimPublicKey?: string;
   /** Device token sealed with a key only the claim secret unlocks; removed once claimed. */
   readonly sealedToken: string | null;
   readonly resolvedAt: number | null;

@@ -158,6 +158,10 @@ Input checks. Included by the Deployment so that every render runs them.
 {{- if and $r.url (regexMatch "^rediss?://[^/@]*:[^/@]*@" $r.url) }}
 {{- fail "\n\nopenclaw-gateway: externalRedis.url must not contain a password (it would land in the ConfigMap); use externalRedis.password or externalRedis.existingSecret." }}
 {{- end }}
+{{- $a := .Values.gateway.auth }}
+{{- if not (or .Values.existingSecret $a.token $a.generateToken $a.password $a.trustedProxy.enabled (ne .Values.gateway.tailscale.mode "disabled") (eq .Values.gateway.bind "loopback")) }}
+{{- fail "\n\nopenclaw-gateway: the pod listens beyond loopback, so it needs a credential: keep gateway.auth.generateToken=true, or set gateway.auth.token, gateway.auth.password, existingSecret, gateway.tailscale.mode or gateway.auth.trustedProxy." }}
+{{- end }}
 {{- if and .Values.gateway.auth.trustedProxy.enabled (eq (len .Values.gateway.trustedProxies) 0) }}
 {{- fail "\n\nopenclaw-gateway: gateway.auth.trustedProxy.enabled needs gateway.trustedProxies (the IPs/CIDRs of your proxy or ingress pods)." }}
 {{- end }}
@@ -276,5 +280,38 @@ The chart Secret's data (only rendered without existingSecret).
 {{- end }}
 {{- range $k, $v := $data }}
 {{ $k }}: {{ $v | b64enc | quote }}
+{{- end }}
+{{- end }}
+
+{{/*
+Selector labels of the `helm test` pod.
+*/}}
+{{- define "openclaw-gateway.testSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "openclaw-gateway.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: test
+{{- end }}
+
+{{/*
+The address a client inside the pod uses to reach the gateway (for `kubectl exec ... openclaw ...`).
+*/}}
+{{- define "openclaw-gateway.localHost" -}}
+{{- $bind := .Values.gateway.bind }}
+{{- if or (eq $bind "lan") (eq $bind "loopback") }}127.0.0.1
+{{- else if contains ":" $bind }}[{{ $bind }}]
+{{- else }}{{ $bind }}
+{{- end }}
+{{- end }}
+
+{{/*
+Checksum of the bundled Redis's password source.
+*/}}
+{{- define "openclaw-gateway.redisPasswordChecksum" -}}
+{{- if .Values.existingSecret }}
+{{- printf "%s|%s" .Values.existingSecret .Values.existingSecretKeys.redisPassword | sha256sum }}
+{{- else if .Values.redis.auth.password }}
+{{- .Values.redis.auth.password | sha256sum }}
+{{- else }}
+{{- include "openclaw-gateway.generatedSecret" (list . "redis-password") | sha256sum }}
 {{- end }}
 {{- end }}

@@ -42,6 +42,8 @@ export class DeviceFile {
     const tmp = `${this.path}.${process.pid}.tmp`;
     const handle = await open(tmp, 'w', 0o600);
     try {
+      // The mode argument only applies to new files; a stale temp file keeps whatever mode it had.
+      await handle.chmod(0o600);
       await handle.writeFile(body, 'utf8');
       await handle.sync();
     } finally {

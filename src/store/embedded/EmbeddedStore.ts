@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import {
   MAX_DEVICES,
   RESOLVED_REQUEST_RETENTION_SECONDS,
@@ -24,8 +25,13 @@ export class EmbeddedStore implements Store {
   private readonly requests = new Map<string, PairingRequest>();
   private readonly file: DeviceFile;
   private sweepTimer: NodeJS.Timeout | undefined;
+  private started = false;
 
-  constructor(stateDir: string, private readonly now: () => number = Date.now) {
+  constructor(
+    stateDir: string,
+    private readonly now: () => number = Date.now,
+    private readonly maxDevices: number = MAX_DEVICES,
+  ) {
     this.file = new DeviceFile(stateDir);
   }
 
@@ -39,13 +45,17 @@ export class EmbeddedStore implements Store {
 
   async start(): Promise<void> {
     for (const device of await this.file.read()) this.index(device);
+    this.started = true;
     this.sweepTimer = setInterval(() => this.sweepExpired(), 5_000);
     this.sweepTimer.unref();
   }
 
   async close(): Promise<void> {
     clearInterval(this.sweepTimer);
-    await this.file.write([...this.devices.values()]);
+    // Never started (or the file failed to load): writing now would replace the file with an empty list.
+    if (!this.started) return;
+    this.started = false;
+    await this.persist();
   }
 
   async saveDevice(device: DeviceRecord): Promise<void> {
@@ -60,7 +70,7 @@ export class EmbeddedStore implements Store {
   }
 
   async listDevices(): Promise<DeviceRecord[]> {
-    return [...this.devices.values()].sort((a, b) => a.createdAt - b.createdAt);
+    return [...this.devices.values()].sort(byCreatedAt((d) => d.deviceId));
   }
 
   async findDeviceByTokenHash(tokenHash: string): Promise<DeviceRecord | null> {
@@ -108,7 +118,9 @@ export class EmbeddedStore implements Store {
 
   async listPendingPairingRequests(): Promise<PairingRequest[]> {
     this.sweepExpired();
-    return [...this.requests.values()].filter((r) => r.status === 'pending').sort((a, b) => a.createdAt - b.createdAt);
+    return [...this.requests.values()]
+      .filter((r) => r.status === 'pending')
+      .sort(byCreatedAt((r) => r.requestId));
   }
 
   async resolvePairingRequest(requestId: string, resolution: PairingResolution): Promise<ResolveOutcome> {
@@ -134,7 +146,7 @@ export class EmbeddedStore implements Store {
   async claimPairingRequest(requestId: string, claimSecretHash: string): Promise<ClaimOutcome> {
     const request = this.requests.get(requestId);
     if (!request || this.isExpired(request)) return { outcome: 'not_found' };
-    if (request.claimSecretHash !== claimSecretHash) return { outcome: 'forbidden' };
+    if (!sameDigest(request.claimSecretHash, claimSecretHash)) return { outcome: 'forbidden' };
     const sealedToken = request.sealedToken;
     if (sealedToken !== null) this.requests.set(requestId, { ...request, sealedToken: null });
     return { outcome: 'claimed', request: { ...request, sealedToken: null }, sealedToken };
@@ -151,8 +163,8 @@ export class EmbeddedStore implements Store {
   }
 
   private assertRoomFor(deviceId: string): void {
-    if (!this.devices.has(deviceId) && this.devices.size >= MAX_DEVICES) {
-      throw new Error(`device limit reached (${MAX_DEVICES})`);
+    if (!this.devices.has(deviceId) && this.devices.size >= this.maxDevices) {
+      throw new Error(`device limit reached (${this.maxDevices})`);
     }
   }
 
@@ -165,10 +177,20 @@ export class EmbeddedStore implements Store {
     const existing = this.devices.get(deviceId);
     if (!existing) return;
     this.devices.delete(deviceId);
-    this.deviceIdByTokenHash.delete(existing.tokenHash);
+    if (this.deviceIdByTokenHash.get(existing.tokenHash) === deviceId) this.deviceIdByTokenHash.delete(existing.tokenHash);
   }
 
   private persist(): Promise<void> {
     return this.file.write([...this.devices.values()]);
   }
+}
+
+function sameDigest(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+function byCreatedAt<T extends { createdAt: number }>(tieBreak: (item: T) => string): (a: T, b: T) => number {
+  return (a, b) => a.createdAt - b.createdAt || (tieBreak(a) < tieBreak(b) ? -1 : tieBreak(a) > tieBreak(b) ? 1 : 0);
 }

@@ -20,6 +20,8 @@ export function createRedisClient(settings: RedisSettings, connectionName: strin
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2_000,
+    // A command sent just before the server froze or vanished would otherwise wait for the reconnect.
+    commandTimeout: 2_000,
     retryStrategy: retryDelay,
     lazyConnect: true,
   };
@@ -41,7 +43,8 @@ export function createRedisClient(settings: RedisSettings, connectionName: strin
       sentinelRetryStrategy: retryDelay,
     });
   }
-  return new Redis(settings.url, common);
+  // A password inside the URL wins; otherwise gateway.redis.password (e.g. from a Kubernetes Secret) applies.
+  return new Redis(settings.url, { ...common, password: settings.password || undefined });
 }
 
 function toNode(hostPort: string): { host: string; port: number } {

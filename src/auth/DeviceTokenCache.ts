@@ -1,0 +1,138 @@
+import { createHash } from 'node:crypto';
+import type { ClusterBus } from '../cluster/types.js';
+import type { DeviceRecord, Store } from '../store/types.js';
+
+export const DEVICE_INVALIDATE_TOPIC = 'device.invalidate' as const;
+
+export interface DeviceInvalidation {
+  readonly tokenHash?: string;
+  readonly deviceId?: string;
+}
+
+export interface DeviceTokenCacheOptions {
+  /** Positive entries (bounded LRU). */
+  readonly maxEntries?: number;
+  /** A safety net for a lost invalidation; the bus is the primary mechanism. */
+  readonly positiveTtlMs?: number;
+  readonly maxNegativeEntries?: number;
+  /** Short: a token is random, so a miss repeats only when someone is guessing. */
+  readonly negativeTtlMs?: number;
+  readonly now?: () => number;
+}
+
+interface Entry<T> {
+  readonly value: T;
+  readonly expiresAt: number;
+}
+
+export function deviceTokenHash(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+/**
+ * Device lookups by token hash, cached in-process so the hot path makes no store round trip. Rotation and
+ * revocation anywhere in the cluster reach every replica as `device.invalidate`; a bus resync (messages
+ * may have been missed) flushes everything. Lookups that race an invalidation are not cached.
+ */
+export class DeviceTokenCache {
+  private readonly positive = new Map<string, Entry<DeviceRecord>>();
+  private readonly negative = new Map<string, Entry<null>>();
+  private readonly inFlight = new Map<string, Promise<DeviceRecord | null>>();
+  private generation = 0;
+  private readonly maxEntries: number;
+  private readonly positiveTtlMs: number;
+  private readonly maxNegativeEntries: number;
+  private readonly negativeTtlMs: number;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly store: Pick<Store, 'findDeviceByTokenHash'>,
+    options: DeviceTokenCacheOptions = {},
+  ) {
+    this.maxEntries = options.maxEntries ?? 10_000;
+    this.positiveTtlMs = options.positiveTtlMs ?? 300_000;
+    this.maxNegativeEntries = options.maxNegativeEntries ?? 10_000;
+    this.negativeTtlMs = options.negativeTtlMs ?? 2_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Wires invalidation from the cluster bus; returns the unsubscribe function. */
+  attach(bus: ClusterBus): () => void {
+    const offInvalidate = bus.subscribe(DEVICE_INVALIDATE_TOPIC, ({ payload }) =>
+      this.invalidate((payload ?? {}) as DeviceInvalidation),
+    );
+    const offResync = bus.onResync(() => this.flush());
+    return () => {
+      offInvalidate();
+      offResync();
+    };
+  }
+
+  async findByTokenHash(tokenHash: string): Promise<DeviceRecord | null> {
+    const now = this.now();
+    const hit = this.positive.get(tokenHash);
+    if (hit && hit.expiresAt > now) {
+      this.positive.delete(tokenHash);
+      this.positive.set(tokenHash, hit); // most recently used goes last
+      return hit.value;
+    }
+    if (hit) this.positive.delete(tokenHash);
+    const miss = this.negative.get(tokenHash);
+    if (miss && miss.expiresAt > now) return null;
+    if (miss) this.negative.delete(tokenHash);
+    const pending = this.inFlight.get(tokenHash);
+    if (pending) return pending;
+    const lookup = this.load(tokenHash);
+    this.inFlight.set(tokenHash, lookup);
+    try {
+      return await lookup;
+    } finally {
+      this.inFlight.delete(tokenHash);
+    }
+  }
+
+  /** Drops what a rotation or revocation made stale: by token hash, by device id, or both. */
+  invalidate(invalidation: DeviceInvalidation): void {
+    this.generation++;
+    const { tokenHash, deviceId } = invalidation;
+    if (typeof tokenHash === 'string') {
+      this.positive.delete(tokenHash);
+      this.negative.delete(tokenHash);
+    }
+    if (typeof deviceId === 'string') {
+      for (const [hash, entry] of this.positive) if (entry.value.deviceId === deviceId) this.positive.delete(hash);
+      // A new token for this device may have been looked up (and missed) just before it was issued.
+      this.negative.clear();
+    }
+  }
+
+  flush(): void {
+    this.generation++;
+    this.positive.clear();
+    this.negative.clear();
+  }
+
+  get size(): { positive: number; negative: number } {
+    return { positive: this.positive.size, negative: this.negative.size };
+  }
+
+  private async load(tokenHash: string): Promise<DeviceRecord | null> {
+    const generation = this.generation;
+    const device = await this.store.findDeviceByTokenHash(tokenHash);
+    if (generation !== this.generation) return device;
+    const expiresAt = this.now() + (device ? this.positiveTtlMs : this.negativeTtlMs);
+    if (device) remember(this.positive, tokenHash, { value: device, expiresAt }, this.maxEntries);
+    else remember(this.negative, tokenHash, { value: null, expiresAt }, this.maxNegativeEntries);
+    return device;
+  }
+}
+
+function remember<T>(map: Map<string, Entry<T>>, key: string, entry: Entry<T>, max: number): void {
+  map.delete(key);
+  while (map.size >= max) {
+    const oldest = map.keys().next();
+    if (oldest.done) break;
+    map.delete(oldest.value);
+  }
+  map.set(key, entry);
+}

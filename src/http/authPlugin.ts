@@ -1,0 +1,53 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AuthService } from '../auth/AuthService.js';
+import { hasQuerySecret } from '../auth/credentials.js';
+import type { AuthOutcome } from '../auth/types.js';
+import { GatewayError, RATE_LIMITED_MESSAGE } from '../errors.js';
+import { sendError } from './errorMapper.js';
+import './requestIdentity.js';
+
+const UNAUTHORIZED_MESSAGES: Record<string, string> = {
+  'missing credentials': 'Authentication required: send Authorization: Bearer <token> or X-OpenClaw-Token.',
+  'invalid credentials': 'Invalid credentials.',
+  'tailscale identity required': 'A Tailscale identity is required.',
+};
+
+/** The HTTP face of an unsuccessful outcome; the same table of types as every other error. */
+export function outcomeError(outcome: Exclude<AuthOutcome, { ok: true }>): GatewayError {
+  switch (outcome.type) {
+    case 'rate_limited':
+      return new GatewayError('rate_limited', RATE_LIMITED_MESSAGE, { retryAfterSeconds: outcome.retryAfterSeconds });
+    case 'unavailable':
+      return new GatewayError('unavailable', outcome.reason);
+    case 'unauthorized':
+      return new GatewayError('unauthorized', UNAUTHORIZED_MESSAGES[outcome.reason] ?? 'Authentication failed.');
+  }
+}
+
+/**
+ * Authenticates every route that is not `config.public`, in onRequest (before any body is read). Unknown
+ * routes answer 404 without authentication. Registered without encapsulation so that it covers routes
+ * registered by sibling plugins.
+ */
+export function authPlugin(auth: AuthService) {
+  const plugin = async function authentication(app: FastifyInstance): Promise<void> {
+    app.decorateRequest('identity', null);
+    app.decorateRequest('clientIp', '');
+    app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+      const context = auth.contextFor(request.raw, 'http');
+      request.clientIp = context.clientIp;
+      if (request.is404 || request.routeOptions.config?.public === true) return;
+      const blocked = auth.blockedOutcome(context);
+      if (blocked && !blocked.ok) return sendError(reply, outcomeError(blocked));
+      if (hasQuerySecret(request.raw.url)) {
+        return sendError(reply, new GatewayError('invalid_request', 'Send credentials in the Authorization or X-OpenClaw-Token header, never in the query string.'));
+      }
+      const outcome = await auth.authenticate(context);
+      if (!outcome.ok) return sendError(reply, outcomeError(outcome));
+      request.identity = outcome.identity;
+    });
+    app.addHook('onClose', async () => auth.close());
+  };
+  (plugin as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;
+  return plugin;
+}

@@ -1,0 +1,148 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { AuthMethod, AuthOutcome, Role, Transport } from '../auth/types.js';
+
+export type AuthResult = 'success' | 'failure' | 'rate_limited' | 'unavailable';
+export type PairingOutcome = 'requested' | 'approved' | 'rejected' | 'claimed' | 'expired' | 'limited';
+
+const ROLES: readonly Role[] = ['control', 'node', 'webchat'];
+const TRANSPORTS: readonly Transport[] = ['http', 'ws'];
+/** Seconds; the upstream chat route dominates the tail, the rest is sub-millisecond to a Redis round trip. */
+const HTTP_DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+
+/**
+ * The replica's Prometheus metrics, on a registry of its own (never prom-client's global one). Every label
+ * value comes from a closed set — methods, roles, outcomes, route templates — never from a client IP, a
+ * device id or a secret, so cardinality stays bounded.
+ */
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  private readonly authAttempts: Counter<'method' | 'result'>;
+  private readonly authRateLimitedRequests: Counter<'transport'>;
+  private readonly authBlocks: Counter;
+  private readonly wsSessions: Gauge<'role'>;
+  private readonly pairingRequests: Counter<'outcome'>;
+  private readonly httpDuration: Histogram<'route' | 'status_class'>;
+  private readonly storeErrors: Counter<'operation'>;
+  private readonly busErrors: Counter;
+
+  constructor(options: { version: string; defaultMetrics?: boolean }) {
+    const registers = [this.registry];
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    new Gauge({
+      name: 'openclaw_build_info',
+      help: 'Always 1; the version label says which build this replica runs.',
+      labelNames: ['version'],
+      registers,
+    }).set({ version: options.version }, 1);
+    this.authAttempts = new Counter({
+      name: 'openclaw_auth_attempts_total',
+      help: 'Authentication decisions by method (none when no method succeeded) and result.',
+      labelNames: ['method', 'result'],
+      registers,
+    });
+    this.authRateLimitedRequests = new Counter({
+      name: 'openclaw_auth_rate_limited_total',
+      help: 'Requests and WebSocket handshakes refused with 429 / rate_limited by the failed-auth limiter.',
+      labelNames: ['transport'],
+      registers,
+    });
+    this.authBlocks = new Counter({
+      name: 'openclaw_auth_blocks_total',
+      help: 'Client IPs (IPv6 by /64) this replica saw cross the failed-auth threshold.',
+      registers,
+    });
+    this.wsSessions = new Gauge({
+      name: 'openclaw_ws_sessions',
+      help: 'Open WebSocket sessions on this replica by role.',
+      labelNames: ['role'],
+      registers,
+    });
+    this.pairingRequests = new Counter({
+      name: 'openclaw_pairing_requests_total',
+      help: 'Device pairing requests by outcome.',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.httpDuration = new Histogram({
+      name: 'openclaw_http_request_duration_seconds',
+      help: 'HTTP request duration by route template and status class.',
+      labelNames: ['route', 'status_class'],
+      buckets: HTTP_DURATION_BUCKETS,
+      registers,
+    });
+    this.storeErrors = new Counter({
+      name: 'openclaw_store_errors_total',
+      help: 'Failed store operations (Redis or embedded) by operation.',
+      labelNames: ['operation'],
+      registers,
+    });
+    this.busErrors = new Counter({
+      name: 'openclaw_cluster_bus_errors_total',
+      help: 'Cluster bus (Redis pub/sub) errors.',
+      registers,
+    });
+    // Series a dashboard expects from the first scrape, before any traffic.
+    for (const role of ROLES) this.wsSessions.set({ role }, 0);
+    for (const transport of TRANSPORTS) this.authRateLimitedRequests.inc({ transport }, 0);
+    this.authBlocks.inc(0);
+    this.busErrors.inc(0);
+  }
+
+  authAttempt(method: AuthMethod | 'none', result: AuthResult): void {
+    this.authAttempts.inc({ method, result });
+  }
+
+  /** One authentication decision: the method on success, `none` otherwise. */
+  authOutcome(outcome: AuthOutcome): void {
+    if (outcome.ok) this.authAttempt(outcome.identity.method, 'success');
+    else this.authAttempt('none', outcome.type === 'unauthorized' ? 'failure' : outcome.type);
+  }
+
+  authRateLimited(transport: Transport): void {
+    this.authRateLimitedRequests.inc({ transport });
+  }
+
+  /** A client crossed the failed-auth threshold (counted once, by the replica that saw the crossing). */
+  authBlocked(): void {
+    this.authBlocks.inc();
+  }
+
+  wsSessionOpened(role: Role): void {
+    this.wsSessions.inc({ role });
+  }
+
+  wsSessionClosed(role: Role): void {
+    this.wsSessions.dec({ role });
+  }
+
+  pairingRequest(outcome: PairingOutcome): void {
+    this.pairingRequests.inc({ outcome });
+  }
+
+  /** `route` must be a route template (fastify routeOptions.url) or `unknown`, never a raw URL. */
+  httpRequest(route: string, statusCode: number, seconds: number): void {
+    this.httpDuration.observe({ route, status_class: statusClass(statusCode) }, seconds);
+  }
+
+  storeError(operation: string): void {
+    this.storeErrors.inc({ operation });
+  }
+
+  busError(): void {
+    this.busErrors.inc();
+  }
+
+  /** The Prometheus text exposition of every metric. */
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
+
+function statusClass(statusCode: number): string {
+  const hundreds = Math.floor(statusCode / 100);
+  return hundreds >= 1 && hundreds <= 5 ? `${hundreds}xx` : 'other';
+}

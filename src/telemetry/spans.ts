@@ -1,0 +1,78 @@
+import { SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import type { AuthContext, AuthOutcome } from '../auth/types.js';
+import { PRODUCT_NAME, VERSION } from '../version.js';
+
+/**
+ * The gateway's own spans. With tracing off (no OTEL_EXPORTER_OTLP_ENDPOINT) the global tracer is the no-op
+ * one, so these cost a function call. Attribute values must never hold a secret: callers pass methods,
+ * results, roles and addresses only.
+ */
+const tracer = trace.getTracer(PRODUCT_NAME, VERSION);
+
+/** Runs fn inside a new active span (child of the current one); ends it when fn returns or settles. */
+export function withSpan<T>(name: string, attributes: Attributes, fn: (span: Span) => T): T {
+  return tracer.startActiveSpan(name, { attributes }, (span) => {
+    let result: T;
+    try {
+      result = fn(span);
+    } catch (error) {
+      failSpan(span, error);
+      span.end();
+      throw error;
+    }
+    if (isThenable(result)) {
+      return result.then(
+        (value) => {
+          span.end();
+          return value;
+        },
+        (error: unknown) => {
+          failSpan(span, error);
+          span.end();
+          throw error;
+        },
+      ) as T;
+    }
+    span.end();
+    return result;
+  });
+}
+
+/** An event on the current span (rate-limit decisions, pairing steps); nothing when no span is active. */
+export function addEvent(name: string, attributes?: Attributes): void {
+  trace.getActiveSpan()?.addEvent(name, attributes);
+}
+
+export function setSpanAttributes(attributes: Attributes): void {
+  trace.getActiveSpan()?.setAttributes(attributes);
+}
+
+/**
+ * The `auth` span around one authentication decision: client.address and the transport up front,
+ * openclaw.auth.method / openclaw.auth.result from the outcome, and a rate-limit event when refused with 429.
+ */
+export function traceAuth(context: Pick<AuthContext, 'clientIp' | 'transport'>, run: () => Promise<AuthOutcome>): Promise<AuthOutcome> {
+  const attributes = { 'client.address': context.clientIp, 'openclaw.auth.transport': context.transport };
+  return withSpan('auth', attributes, async (span) => {
+    const outcome = await run();
+    span.setAttributes(authOutcomeAttributes(outcome));
+    if (!outcome.ok && outcome.type === 'rate_limited') {
+      span.addEvent('openclaw.ratelimit.refused', { 'openclaw.ratelimit.retry_after_seconds': outcome.retryAfterSeconds });
+    }
+    return outcome;
+  });
+}
+
+export function authOutcomeAttributes(outcome: AuthOutcome): Attributes {
+  if (outcome.ok) return { 'openclaw.auth.method': outcome.identity.method, 'openclaw.auth.result': 'success' };
+  return { 'openclaw.auth.method': 'none', 'openclaw.auth.result': outcome.type === 'unauthorized' ? 'failure' : outcome.type };
+}
+
+function failSpan(span: Span, error: unknown): void {
+  span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error)?.message });
+  if (error instanceof Error) span.recordException(error);
+}
+
+function isThenable<T>(value: T): value is T & Promise<Awaited<T>> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}

@@ -1,0 +1,145 @@
+import { register } from 'node:module';
+import type { FastifyOtelInstrumentation } from '@fastify/otel';
+import type { NodeSDK } from '@opentelemetry/sdk-node';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+
+/**
+ * The OpenTelemetry bootstrap. Configured by the standard OTEL_* variables only (endpoint, protocol,
+ * sampler, batch delays, resource attributes), read by the SDK itself; off unless an OTLP endpoint is set.
+ * It must run before the gateway's modules are imported, so that ioredis is loaded already instrumented:
+ * the CLI awaits startTracing() and only then imports Gateway.
+ */
+export interface TracingOptions {
+  /** The process environment (from config/env.ts, the one place that reads it). */
+  readonly env: NodeJS.ProcessEnv;
+  /** service.instance.id: the replica id every log line carries. */
+  readonly replicaId: string;
+  readonly version: string;
+}
+
+export interface Tracing {
+  readonly enabled: boolean;
+  /** Flushes the span exporter; safe to call more than once. */
+  shutdown(): Promise<void>;
+}
+
+/** Kubernetes Downward API variables the chart may set; each becomes the resource attribute beside it. */
+export const K8S_RESOURCE_ENV: Readonly<Record<string, string>> = {
+  K8S_POD_NAME: 'k8s.pod.name',
+  K8S_NAMESPACE_NAME: 'k8s.namespace.name',
+  K8S_NODE_NAME: 'k8s.node.name',
+};
+
+const SERVICE_NAME = 'openclaw-gateway';
+/** Probe routes are hit every few seconds by kubelet; tracing them only buries the real requests. */
+const UNTRACED_PATHS = new Set(['/healthz', '/readyz']);
+const DISABLED: Tracing = { enabled: false, shutdown: async () => {} };
+
+let fastifyInstrumentation: FastifyOtelInstrumentation | undefined;
+
+export function tracingConfigured(env: NodeJS.ProcessEnv): boolean {
+  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return false;
+  return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim());
+}
+
+export async function startTracing(options: TracingOptions): Promise<Tracing> {
+  if (!tracingConfigured(options.env)) return DISABLED;
+  // The gateway is ESM: `import 'ioredis'` bypasses require(), so the ioredis instrumentation needs the
+  // import-in-the-middle loader, limited to the one package it patches.
+  register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, { data: { include: ['ioredis'] } });
+  const [{ NodeSDK, resources }, fastifyOtel, { IORedisInstrumentation }, { UndiciInstrumentation }] = await Promise.all([
+    import('@opentelemetry/sdk-node'),
+    import('@fastify/otel'),
+    import('@opentelemetry/instrumentation-ioredis'),
+    import('@opentelemetry/instrumentation-undici'),
+  ]);
+  const instrumentation = new fastifyOtel.default.FastifyOtelInstrumentation({
+    instrumentHooks: false,
+    ignorePaths: (route: { url: string }) => UNTRACED_PATHS.has(pathOf(route.url)),
+    requestHook: (span, request: FastifyRequest) => {
+      const route = request.routeOptions.url;
+      span.updateName(route ? `${request.method} ${route}` : request.method);
+      // @fastify/otel records the raw URL; a query string may carry a secret (`?token=`), so keep the path only.
+      span.setAttribute('url.path', pathOf(request.url));
+    },
+  });
+  const sdk: NodeSDK = new NodeSDK({
+    autoDetectResources: false,
+    resource: gatewayResource(resources, options),
+    // Traces only: metrics are Prometheus (prom-client), logs are pino on stdout.
+    metricReaders: [],
+    logRecordProcessors: [],
+    instrumentations: [
+      instrumentation,
+      new IORedisInstrumentation({ requireParentSpan: true, dbStatementSerializer: commandOnly }),
+      new UndiciInstrumentation({
+        requireParentforSpans: true,
+        requestHook: (_span, request) => dropForwardedTraceContext(request as { headers?: unknown }),
+      }),
+    ],
+  });
+  sdk.start();
+  fastifyInstrumentation = instrumentation;
+  let stopping: Promise<void> | undefined;
+  return {
+    enabled: true,
+    shutdown: () => {
+      stopping ??= sdk.shutdown().finally(() => {
+        fastifyInstrumentation = undefined;
+      });
+      return stopping;
+    },
+  };
+}
+
+/**
+ * @fastify/otel's plugin (HTTP server spans, parent taken from an incoming traceparent), or a no-op when
+ * tracing is off. Register it before any route or auth hook so they run inside the request span.
+ */
+export function fastifyTracingPlugin() {
+  const instrumentation = fastifyInstrumentation;
+  const plugin = async function tracing(app: FastifyInstance): Promise<void> {
+    if (instrumentation) await app.register(instrumentation.plugin());
+  };
+  (plugin as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;
+  return plugin;
+}
+
+type ResourcesModule = typeof import('@opentelemetry/sdk-node')['resources'];
+
+/** Ours first, then OTEL_RESOURCE_ATTRIBUTES / OTEL_SERVICE_NAME over it; the replica id always wins. */
+function gatewayResource(resources: ResourcesModule, options: TracingOptions) {
+  const base: Record<string, string> = { 'service.name': SERVICE_NAME, 'service.version': options.version };
+  for (const [variable, attribute] of Object.entries(K8S_RESOURCE_ENV)) {
+    const value = options.env[variable]?.trim();
+    if (value) base[attribute] = value;
+  }
+  return resources
+    .defaultResource()
+    .merge(resources.resourceFromAttributes(base))
+    .merge(resources.detectResources({ detectors: [resources.hostDetector, resources.processDetector, resources.envDetector] }))
+    .merge(resources.resourceFromAttributes({ 'service.instance.id': options.replicaId }));
+}
+
+/** Redis arguments may be token hashes, pairing ids or AUTH passwords: record the command and arity only. */
+function commandOnly(command: string, args: unknown[]): string {
+  return args.length > 0 ? `${command} [${args.length} args]` : command;
+}
+
+/**
+ * The upstream client forwards the caller's traceparent when tracing is off; with tracing on, the span of
+ * this request (already a child of the caller's context) is what goes upstream, injected after this hook.
+ */
+function dropForwardedTraceContext(request: { headers?: unknown }): void {
+  const { headers } = request;
+  if (!Array.isArray(headers)) return;
+  for (let i = headers.length - 2; i >= 0; i -= 2) {
+    const name = String(headers[i]).toLowerCase();
+    if (name === 'traceparent' || name === 'tracestate') headers.splice(i, 2);
+  }
+}
+
+function pathOf(url: string): string {
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}

@@ -1,0 +1,213 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT, startGateway, type GatewayProcess } from '../helpers/gateway.js';
+import { httpRequest, type HttpResponse } from '../helpers/httpRequest.js';
+import { SPAN_KIND, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../helpers/otlpReceiver.js';
+import { sharedRedis, type RedisServer } from '../helpers/redis.js';
+import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
+
+const TOKEN = 'trace-token-5f0c2a9e7d3b41c6a8e2';
+const WRONG_SECRET = 'wrong-secret-91d7e3f0b2c84a6d';
+const QUERY_SECRET = 'query-secret-4e8a1c7f29b3d506';
+const UPSTREAM_KEY = 'upstream-key-0d9c8b7a6f5e4d3c';
+const REPLICA_ID = 'replica-traced-1';
+const VERSION = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+// A forwarding header turns the loopback bypass off, so the token (or its absence) decides.
+const REMOTE = { 'x-forwarded-for': '203.0.113.9' };
+
+const hex = (bytes: number) => randomBytes(bytes).toString('hex');
+const modelsCaller = { traceId: hex(16), spanId: hex(8) };
+const chatCaller = { traceId: hex(16), spanId: hex(8) };
+const traceparentOf = (caller: { traceId: string; spanId: string }) => `00-${caller.traceId}-${caller.spanId}-01`;
+
+let receiver: OtlpReceiver;
+let upstream: TestUpstream;
+let redis: RedisServer;
+let gateway: GatewayProcess;
+let ok: HttpResponse;
+let unauthorized: HttpResponse;
+let querySecret: HttpResponse;
+let chat: HttpResponse;
+let spans: ReceivedSpan[];
+
+const serverSpans = () => spans.filter((span) => span.kind === SPAN_KIND.server);
+const childrenOf = (parent: ReceivedSpan) => spans.filter((span) => span.parentSpanId === parent.spanId && span.traceId === parent.traceId);
+const byStatus = (status: number) => serverSpans().find((span) => span.attributes['http.response.status_code'] === status);
+
+beforeAll(async () => {
+  [receiver, upstream, redis] = await Promise.all([startOtlpReceiver(), startUpstream(), sharedRedis()]);
+  gateway = await startGateway({
+    env: {
+      OPENCLAW_GATEWAY_TOKEN: TOKEN,
+      OPENCLAW_REPLICA_ID: REPLICA_ID,
+      OPENCLAW_REDIS_URL: redis.url,
+      OPENCLAW_REDIS_KEY_PREFIX: `tracing-${hex(4)}:`,
+      OPENCLAW_UPSTREAM_URL: upstream.url,
+      OPENCLAW_UPSTREAM_API_KEY: UPSTREAM_KEY,
+      OPENCLAW_UPSTREAM_MODEL: 'traced-model',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_TRACES_SAMPLER: 'always_on',
+      OTEL_BSP_SCHEDULE_DELAY: '50',
+      K8S_POD_NAME: 'gateway-pod-0',
+      K8S_NAMESPACE_NAME: 'gateway-ns',
+      K8S_NODE_NAME: 'node-a',
+    },
+  });
+  ok = await httpRequest(`${gateway.url}/v1/models`, {
+    headers: { ...REMOTE, authorization: `Bearer ${TOKEN}`, traceparent: traceparentOf(modelsCaller) },
+  });
+  unauthorized = await httpRequest(`${gateway.url}/v1/models`, { headers: { ...REMOTE, authorization: `Bearer ${WRONG_SECRET}` } });
+  querySecret = await httpRequest(`${gateway.url}/v1/models?token=${QUERY_SECRET}`, { headers: REMOTE });
+  chat = await httpRequest(`${gateway.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: {
+      ...REMOTE,
+      authorization: `Bearer ${TOKEN}`,
+      'content-type': 'application/json',
+      traceparent: traceparentOf(chatCaller),
+      tracestate: 'caller=1',
+    },
+    body: JSON.stringify({ model: 'openclaw', messages: [{ role: 'user', content: 'hello' }] }),
+  });
+  spans = await receiver.waitForSpans(
+    (received) =>
+      received.filter((span) => span.kind === SPAN_KIND.server).length >= 4 &&
+      received.some((span) => span.kind === SPAN_KIND.client && span.attributes['http.request.method'] === 'POST'),
+    15_000,
+  );
+  // Let the batch processor deliver whatever else ended with these requests.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  spans = [...receiver.spans];
+}, 60_000);
+
+afterAll(async () => {
+  await gateway?.stop();
+  await Promise.all([receiver?.close(), upstream?.close(), redis?.stop()]);
+});
+
+describe('tracing (OTLP/HTTP to a test receiver)', () => {
+  it('served the traffic the assertions are about', () => {
+    expect([ok.status, unauthorized.status, querySecret.status, chat.status]).toEqual([200, 401, 400, 200]);
+  });
+
+  it('exports one SERVER span per request, named after the route, with HTTP attributes', () => {
+    const success = byStatus(200)!;
+    expect(success).toBeDefined();
+    expect(success.name).toBe('GET /v1/models');
+    expect(success.attributes).toMatchObject({
+      'http.request.method': 'GET',
+      'http.route': '/v1/models',
+      'url.path': '/v1/models',
+      'http.response.status_code': 200,
+    });
+    expect(byStatus(401)).toMatchObject({ name: 'GET /v1/models', attributes: { 'http.response.status_code': 401 } });
+  });
+
+  it('continues the caller trace from an incoming traceparent', () => {
+    const success = byStatus(200)!;
+    expect(success.traceId).toBe(modelsCaller.traceId);
+    expect(success.parentSpanId).toBe(modelsCaller.spanId);
+    // A request without traceparent starts a trace of its own.
+    const rejected = byStatus(401)!;
+    expect(rejected.parentSpanId).toBe('');
+    expect(rejected.traceId).not.toBe(modelsCaller.traceId);
+  });
+
+  it('links the route handler span as a child of the request span', () => {
+    const success = byStatus(200)!;
+    const handler = childrenOf(success).find((span) => span.name.startsWith('handler'));
+    expect(handler).toBeDefined();
+    expect(handler!.attributes['http.route']).toBe('/v1/models');
+  });
+
+  it('describes the service: name, version, replica id and the Downward API k8s attributes', () => {
+    for (const span of spans) {
+      expect(span.resource).toMatchObject({
+        'service.name': 'openclaw-gateway',
+        'service.version': VERSION,
+        'service.instance.id': REPLICA_ID,
+        'k8s.pod.name': 'gateway-pod-0',
+        'k8s.namespace.name': 'gateway-ns',
+        'k8s.node.name': 'node-a',
+      });
+    }
+  });
+
+  it('records an `auth` span per authenticated request, child of the request span', () => {
+    const success = byStatus(200)!;
+    const auth = childrenOf(success).find((span) => span.name === 'auth');
+    expect(auth).toBeDefined();
+    expect(auth!.attributes).toMatchObject({
+      'openclaw.auth.method': 'token',
+      'openclaw.auth.result': 'success',
+      'client.address': '127.0.0.1',
+    });
+    const failed = childrenOf(byStatus(401)!).find((span) => span.name === 'auth');
+    expect(failed?.attributes).toMatchObject({ 'openclaw.auth.method': 'none', 'openclaw.auth.result': 'failure' });
+  });
+
+  it('traces Redis commands only inside a request, without their arguments', () => {
+    const redisSpans = spans.filter((span) => span.attributes['db.system.name'] === 'redis');
+    // The failed attempt is counted in Redis while the request span is open.
+    const rejectedTrace = byStatus(401)!.traceId;
+    expect(redisSpans.some((span) => span.traceId === rejectedTrace)).toBe(true);
+    for (const span of redisSpans) {
+      expect(span.parentSpanId).not.toBe('');
+      expect(String(span.attributes['db.query.text'])).toMatch(/^\w+( \[\d+ args\])?$/);
+    }
+  });
+
+  it('propagates W3C trace context to the upstream: the gateway client span, in the caller trace', async () => {
+    const [forwarded] = await upstream.waitForRequests(1);
+    const traceparent = forwarded!.headers.traceparent;
+    expect(typeof traceparent).toBe('string');
+    const [version, traceId, parentId, flags] = String(traceparent).split('-');
+    expect(version).toBe('00');
+    expect(traceId).toBe(chatCaller.traceId);
+    expect(flags).toBe('01');
+    // The upstream's parent is the gateway's undici CLIENT span, not the caller's span passed through.
+    const clientSpan = spans.find((span) => span.spanId === parentId);
+    expect(clientSpan).toMatchObject({ kind: SPAN_KIND.client, traceId: chatCaller.traceId });
+    expect(clientSpan!.attributes['http.request.method']).toBe('POST');
+    // Walk up: client span → … → the gateway's SERVER span, whose parent is the caller.
+    let current: ReceivedSpan | undefined = clientSpan;
+    while (current && current.kind !== SPAN_KIND.server) current = spans.find((span) => span.spanId === current!.parentSpanId);
+    expect(current).toMatchObject({ name: 'POST /v1/chat/completions', parentSpanId: chatCaller.spanId });
+  });
+
+  it('never exports a secret: not the token, a wrong secret, a query-string secret or the upstream key', () => {
+    const exported = receiver.payloads.join('\n');
+    expect(exported.length).toBeGreaterThan(0);
+    for (const secret of [TOKEN, WRONG_SECRET, QUERY_SECRET, UPSTREAM_KEY]) expect(exported).not.toContain(secret);
+    const rejected = byStatus(400)!;
+    expect(rejected.attributes['url.path']).toBe('/v1/models');
+  });
+});
+
+describe('tracing switched off', () => {
+  it('exports nothing with OTEL_SDK_DISABLED=true even when an endpoint is set', async () => {
+    const silentReceiver = await startOtlpReceiver();
+    const silent = await startGateway({
+      env: {
+        OPENCLAW_GATEWAY_TOKEN: TOKEN,
+        OTEL_EXPORTER_OTLP_ENDPOINT: silentReceiver.url,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        OTEL_TRACES_SAMPLER: 'always_on',
+        OTEL_BSP_SCHEDULE_DELAY: '50',
+        OTEL_SDK_DISABLED: 'true',
+      },
+    });
+    try {
+      const response = await httpRequest(`${silent.url}/v1/models`, { headers: { ...REMOTE, authorization: `Bearer ${TOKEN}` } });
+      expect(response.status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    } finally {
+      await silent.stop();
+      await silentReceiver.close();
+    }
+    expect(silentReceiver.payloads).toEqual([]);
+  }, 30_000);
+});
