@@ -6,7 +6,9 @@ import { TrustedProxies } from '../net/TrustedProxies.js';
 import { rateLimitKey } from '../ratelimit/clientKey.js';
 import { FailedAuthLimiter, retryAfterSeconds } from '../ratelimit/FailedAuthLimiter.js';
 import type { Store } from '../store/types.js';
+import type { GatewayMetrics } from '../telemetry/GatewayMetrics.js';
 import type { Logger } from '../telemetry/logger.js';
+import { addEvent, traceAuth } from '../telemetry/spans.js';
 import { buildAuthChain, runAuthChain } from './authChain.js';
 import { pathOf, secretFromHeaders } from './credentials.js';
 import { DeviceTokenCache } from './DeviceTokenCache.js';
@@ -20,6 +22,7 @@ export interface AuthServiceOptions {
   readonly logger: Logger;
   readonly tailscaleMode: TailscaleMode;
   readonly detach?: () => void;
+  readonly metrics?: Pick<GatewayMetrics, 'authOutcome' | 'authRateLimited' | 'authBlocked'>;
 }
 
 export interface AuthServiceDependencies {
@@ -28,6 +31,7 @@ export interface AuthServiceDependencies {
   readonly store: Pick<Store, 'findDeviceByTokenHash'>;
   readonly bus: ClusterBus;
   readonly logger: Logger;
+  readonly metrics?: GatewayMetrics;
 }
 
 export interface ContextOptions {
@@ -50,6 +54,7 @@ export class AuthService {
   private readonly logger: Logger;
   private readonly tailscaleMode: TailscaleMode;
   private readonly detach: (() => void) | undefined;
+  private readonly metrics: AuthServiceOptions['metrics'];
   private closing: Promise<void> | undefined;
 
   constructor(options: AuthServiceOptions) {
@@ -60,10 +65,11 @@ export class AuthService {
     this.logger = options.logger;
     this.tailscaleMode = options.tailscaleMode;
     this.detach = options.detach;
+    this.metrics = options.metrics;
   }
 
   /** Builds the chain from the config, wires cache invalidation and cross-replica blocks to the bus. */
-  static create({ config, info, store, bus, logger }: AuthServiceDependencies): AuthService {
+  static create({ config, info, store, bus, logger, metrics }: AuthServiceDependencies): AuthService {
     const deviceTokens = new DeviceTokenCache(store);
     const detach = deviceTokens.attach(bus);
     const limiter = FailedAuthLimiter.fromConfig(config, info.replicaId, bus, logger);
@@ -76,6 +82,7 @@ export class AuthService {
       logger,
       tailscaleMode: config.tailscale.mode,
       detach,
+      metrics,
     });
   }
 
@@ -107,10 +114,21 @@ export class AuthService {
         'auth rate limited',
       );
     }
+    this.metrics?.authRateLimited(context.transport);
+    addEvent('openclaw.ratelimit.refused', { 'openclaw.ratelimit.retry_after_seconds': seconds });
     return { ok: false, type: 'rate_limited', retryAfterSeconds: seconds };
   }
 
-  async authenticate(context: AuthContext): Promise<AuthOutcome> {
+  /** One decision, traced as the `auth` span and counted in openclaw_auth_attempts_total. */
+  authenticate(context: AuthContext): Promise<AuthOutcome> {
+    return traceAuth(context, async () => {
+      const outcome = await this.decide(context);
+      this.metrics?.authOutcome(outcome);
+      return outcome;
+    });
+  }
+
+  private async decide(context: AuthContext): Promise<AuthOutcome> {
     const blocked = this.blockedOutcome(context);
     if (blocked) return blocked;
     const result = await runAuthChain(this.chain, context);
@@ -123,10 +141,12 @@ export class AuthService {
     const key = rateLimitKey(context.clientIp);
     const verdict = await this.limiter.recordFailure(key);
     const failures = verdict.kind === 'counted' ? verdict.failures : undefined;
+    addEvent('openclaw.ratelimit.failure', { 'openclaw.ratelimit.verdict': verdict.kind, ...(failures === undefined ? {} : { 'openclaw.ratelimit.failures': failures }) });
     this.logger.warn({ clientIp: context.clientIp, reason, path: context.path, transport: context.transport, failures }, 'auth failed');
     switch (verdict.kind) {
       case 'counted':
         if (verdict.blocked) {
+          this.metrics?.authBlocked();
           this.limiter.blockList.claimRefusalLog(key);
           this.logger.warn(
             { clientIp: context.clientIp, path: context.path, transport: context.transport, failures, retryAfterSeconds: verdict.retryAfterSeconds },

@@ -8,7 +8,11 @@ export function sendError(reply: FastifyReply, error: GatewayError): FastifyRepl
   if (error.type === 'unauthorized') reply.header('WWW-Authenticate', AUTH_CHALLENGE);
   if (error.extra.retryAfterSeconds !== undefined) reply.header('Retry-After', String(error.extra.retryAfterSeconds));
   for (const [name, value] of Object.entries(error.extra.headers ?? {})) reply.header(name, value);
-  return reply.code(error.status).type('application/json').send(errorBody(error.type, error.message));
+  // A Buffer keeps the Content-Type exactly `application/json` (GATEWAY.md §4); fastify would add a charset to a string.
+  return reply
+    .code(error.status)
+    .header('content-type', 'application/json')
+    .send(Buffer.from(JSON.stringify(errorBody(error.type, error.message))));
 }
 
 export function registerErrorMapper(app: FastifyInstance): void {

@@ -5,6 +5,8 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayConfig } from '../../src/config/types.js';
 import { EmbeddedStore } from '../../src/store/embedded/EmbeddedStore.js';
@@ -320,15 +322,14 @@ function describeStoreContract(engine: string, setup: () => Promise<StoreHarness
 
       it('expires on the real clock too (short TTL, no clock injection)', async () => {
         await fresh({ clock: new TestClock(null) });
-        const realClock = clock;
-        const { request } = pairingRequest(realClock, { expiresAt: Date.now() + 150 });
+        const { request } = pairingRequest(clock, { expiresAt: Date.now() + 150 });
         expect(await store.createPairingRequest(request, { perClientIp: 1, total: 1 })).toBe('created');
-        expect(await store.createPairingRequest(pairingRequest(realClock).request, { perClientIp: 1, total: 1 })).toBe(
+        expect(await store.createPairingRequest(pairingRequest(clock).request, { perClientIp: 1, total: 1 })).toBe(
           'total_limit',
         );
-        await new Promise((resolve) => setTimeout(resolve, 250));
+        await sleep(250);
         expect(await store.getPairingRequest(request.requestId)).toBeNull();
-        expect(await store.createPairingRequest(pairingRequest(realClock).request, { perClientIp: 1, total: 1 })).toBe(
+        expect(await store.createPairingRequest(pairingRequest(clock).request, { perClientIp: 1, total: 1 })).toBe(
           'created',
         );
       });
@@ -722,7 +723,7 @@ describe('RedisStore on a shared Redis', () => {
 
 async function waitUntil(check: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  while (!check() && Date.now() < deadline) await sleep(20);
 }
 
 const redisServerMissing = !process.env.PATH?.split(path.delimiter).some((dir) => fs.existsSync(path.join(dir, 'redis-server')));
@@ -833,7 +834,8 @@ describe.skipIf(redisServerMissing)('RedisStore across a Sentinel failover', () 
   it('follows the new primary without being recreated', { timeout: 30_000 }, async () => {
     const before = device();
     await store.saveDevice(before);
-    await waitUntil(() => false, 200); // let the replica catch up (asynchronous replication)
+    // replication is asynchronous: make sure the replica has the write before the primary dies
+    expect(await (store.client as Redis).wait(1, 2_000)).toBe(1);
     await setup.killPrimary();
     await setup.waitForFailover(20_000);
 
@@ -847,7 +849,7 @@ describe.skipIf(redisServerMissing)('RedisStore across a Sentinel failover', () 
       if (outcome === 'saved') break;
       expect(outcome).toBeInstanceOf(StoreUnavailableError); // meanwhile: unavailable, never a wrong answer
       if (Date.now() > deadline) throw new Error('the store did not recover after the failover');
-      await waitUntil(() => false, 100);
+      await sleep(100);
     }
     expect(store.isReady()).toBe(true);
     expect(await store.listDevices()).toEqual(

@@ -92,3 +92,28 @@ describe('shutdown', () => {
     expect(await exit).toBe(0);
   });
 });
+
+describe('outstanding requests', () => {
+  it('answers requests beyond 32 in flight with -32002 rate_limited and keeps the session', async () => {
+    const client = track((await connectRpc(gw.wsUrl, { role: 'control' }, { localAddress: '127.0.0.25' })).client);
+    // one burst, read by the server in one chunk: every request is in flight before any is answered
+    const burst = Array.from({ length: 100 }, (_, index) => JSON.stringify({ jsonrpc: '2.0', id: `b${index}`, method: 'status' }));
+    client.socket.send(burst[0]!);
+    await client.waitForResponse('b0');
+    // corked, the 99 frames leave in one write (ws exposes no public cork; _socket is its net.Socket)
+    const tcp = (client.socket as unknown as { _socket: import('node:net').Socket })._socket;
+    tcp.cork();
+    for (const text of burst.slice(1)) client.socket.send(text);
+    tcp.uncork();
+    const answers = await Promise.all(burst.slice(1).map((_, index) => client.waitForResponse(`b${index + 1}`)));
+    const limited = answers.filter((answer) => answer.error);
+    expect(answers.filter((answer) => answer.result)).toHaveLength(answers.length - limited.length);
+    expect(limited.length).toBeGreaterThan(0);
+    expect(limited[0]!.error).toEqual({
+      code: -32002,
+      message: 'At most 32 requests may be outstanding.',
+      data: { type: 'rate_limited', retryAfter: 1 },
+    });
+    expect((await client.call('status')).result).toMatchObject({ ready: true });
+  });
+});
