@@ -49,16 +49,14 @@ export function setSpanAttributes(attributes: Attributes): void {
 
 /**
  * The `auth` span around one authentication decision: client.address and the transport up front,
- * openclaw.auth.method / openclaw.auth.result from the outcome, and a rate-limit event when refused with 429.
+ * openclaw.auth.method / openclaw.auth.result from the outcome. Rate-limit decisions inside it are events
+ * (`openclaw.ratelimit.*`, added by the auth service with addEvent).
  */
 export function traceAuth(context: Pick<AuthContext, 'clientIp' | 'transport'>, run: () => Promise<AuthOutcome>): Promise<AuthOutcome> {
   const attributes = { 'client.address': context.clientIp, 'openclaw.auth.transport': context.transport };
   return withSpan('auth', attributes, async (span) => {
     const outcome = await run();
     span.setAttributes(authOutcomeAttributes(outcome));
-    if (!outcome.ok && outcome.type === 'rate_limited') {
-      span.addEvent('openclaw.ratelimit.refused', { 'openclaw.ratelimit.retry_after_seconds': outcome.retryAfterSeconds });
-    }
     return outcome;
   });
 }

@@ -149,11 +149,21 @@ describe('tracing (OTLP/HTTP to a test receiver)', () => {
     expect(failed?.attributes).toMatchObject({ 'openclaw.auth.method': 'none', 'openclaw.auth.result': 'failure' });
   });
 
+  it('records the rate-limit decision as an event of the auth span', () => {
+    const failed = childrenOf(byStatus(401)!).find((span) => span.name === 'auth')!;
+    expect(failed.events).toContainEqual({
+      name: 'openclaw.ratelimit.failure',
+      attributes: { 'openclaw.ratelimit.verdict': 'counted', 'openclaw.ratelimit.failures': 1 },
+    });
+    const succeeded = childrenOf(byStatus(200)!).find((span) => span.name === 'auth')!;
+    expect(succeeded.events).toEqual([]);
+  });
+
   it('traces Redis commands only inside a request, without their arguments', () => {
     const redisSpans = spans.filter((span) => span.attributes['db.system.name'] === 'redis');
-    // The failed attempt is counted in Redis while the request span is open.
-    const rejectedTrace = byStatus(401)!.traceId;
-    expect(redisSpans.some((span) => span.traceId === rejectedTrace)).toBe(true);
+    // The failed attempt is counted in Redis inside the auth span: request → auth → redis command.
+    const failedAuth = childrenOf(byStatus(401)!).find((span) => span.name === 'auth')!;
+    expect(childrenOf(failedAuth).some((span) => span.attributes['db.system.name'] === 'redis')).toBe(true);
     for (const span of redisSpans) {
       expect(span.parentSpanId).not.toBe('');
       expect(String(span.attributes['db.query.text'])).toMatch(/^\w+( \[\d+ args\])?$/);
