@@ -80,9 +80,10 @@ export class Gateway {
     const auth = AuthService.create(core);
     const upstream = new UpstreamClient(config.upstream, log.logger);
     const sessions = new SessionRegistry();
+    metrics.observeWsSessions(() => sessions.all());
     const notifier = new ClusterNotifier(bus, sessions, log.logger);
     const services: GatewayServices = { ...core, auth, notifier };
-    const pairing = new PairingService({ store, bus, notifier, logger: log.logger, ttlSeconds: config.pairing.ttlSeconds });
+    const pairing = new PairingService({ store, bus, notifier, logger: log.logger, ttlSeconds: config.pairing.ttlSeconds, metrics });
     pairing.start();
     // --- HTTP plugins (public routes first, then the authenticated ones) ---
     await app.register(fastifyTracingPlugin()); // first: every later hook and route runs inside the request span

@@ -8,6 +8,7 @@ import {
   type PairingRequest,
   type Store,
 } from '../store/types.js';
+import type { GatewayMetrics } from '../telemetry/GatewayMetrics.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Notifier } from '../ws/Notifier.js';
 import { RequesterDeliveries } from './RequesterDeliveries.js';
@@ -49,6 +50,7 @@ export interface PairingServiceOptions {
   readonly ttlSeconds: number;
   readonly limits?: PairingLimits;
   readonly now?: () => number;
+  readonly metrics?: Pick<GatewayMetrics, 'pairingRequest'>;
 }
 
 /**
@@ -111,6 +113,7 @@ export class PairingService {
     const outcome = await this.storeCall(() => this.store.createPairingRequest(request, this.limits));
     if (outcome !== 'created') {
       this.logger.warn({ clientIp: caller.clientIp, limit: outcome }, 'pairing request refused');
+      this.options.metrics?.pairingRequest('limited');
       const scope = outcome === 'client_ip_limit' ? 'from this client' : 'in total';
       throw new GatewayError('rate_limited', `Too many pending pairing requests ${scope}. Please try again later.`, {
         retryAfterSeconds: Math.max(1, this.options.ttlSeconds),
@@ -123,6 +126,7 @@ export class PairingService {
       { requestId: request.requestId, deviceId: request.deviceId, clientIp: caller.clientIp },
       'pairing requested',
     );
+    this.options.metrics?.pairingRequest('requested');
     await this.notifySafely({ role: 'control' }, 'node.pair.requested', { request: pairingRequestView(request) });
     return { requestId: request.requestId, deviceId: request.deviceId, status: 'pending', expiresAt: request.expiresAt, claimSecret };
   }
@@ -148,6 +152,7 @@ export class PairingService {
     );
     assertResolved(result.outcome);
     this.logger.info({ requestId, deviceId: device.deviceId, by: caller.identity ?? undefined }, 'pairing approved');
+    this.options.metrics?.pairingRequest('approved');
     // Pairing again under an existing device id replaces that device's token.
     if (replaced && replaced.tokenHash !== device.tokenHash) await this.invalidate(replaced.deviceId, replaced.tokenHash, 'device re-paired');
     await this.publishResolved({ requestId, status: 'approved', deviceId: device.deviceId });
@@ -162,6 +167,7 @@ export class PairingService {
     );
     assertResolved(result.outcome);
     this.logger.info({ requestId, deviceId: request.deviceId, by: caller.identity ?? undefined }, 'pairing rejected');
+    this.options.metrics?.pairingRequest('rejected');
     await this.publishResolved({ requestId, status: 'rejected', deviceId: request.deviceId });
     return { status: 'rejected' };
   }
@@ -185,6 +191,7 @@ export class PairingService {
     const answer: ResolvedAnswer = { requestId: id, status: request.status, deviceId: request.deviceId };
     if (request.status !== 'approved' || result.sealedToken === null) return answer;
     this.logger.info({ requestId: id, deviceId: request.deviceId }, 'pairing token claimed');
+    this.options.metrics?.pairingRequest('claimed');
     return { ...answer, token: this.unseal(result.sealedToken, claimSecret, id) };
   }
 

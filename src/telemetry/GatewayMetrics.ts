@@ -1,8 +1,14 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AuthMethod, AuthOutcome, Role, Transport } from '../auth/types.js';
+import { addEvent } from './spans.js';
 
 export type AuthResult = 'success' | 'failure' | 'rate_limited' | 'unavailable';
-export type PairingOutcome = 'requested' | 'approved' | 'rejected' | 'claimed' | 'expired' | 'limited';
+/** What the session gauge needs to know of a WebSocket session: its role once `connect` succeeded. */
+export interface RoleHolder {
+  readonly role?: Role | undefined;
+}
+
+export type PairingOutcome = 'requested' | 'approved' | 'rejected' | 'claimed' | 'limited';
 
 const ROLES: readonly Role[] = ['control', 'node', 'webchat'];
 const TRANSPORTS: readonly Transport[] = ['http', 'ws'];
@@ -24,6 +30,7 @@ export class GatewayMetrics {
   private readonly httpDuration: Histogram<'route' | 'status_class'>;
   private readonly storeErrors: Counter<'operation'>;
   private readonly busErrors: Counter;
+  private wsSessionSource: (() => Iterable<RoleHolder>) | undefined;
 
   constructor(options: { version: string; defaultMetrics?: boolean }) {
     const registers = [this.registry];
@@ -51,11 +58,15 @@ export class GatewayMetrics {
       help: 'Client IPs (IPv6 by /64) this replica saw cross the failed-auth threshold.',
       registers,
     });
+    const metrics = this;
     this.wsSessions = new Gauge({
       name: 'openclaw_ws_sessions',
-      help: 'Open WebSocket sessions on this replica by role.',
+      help: 'Connected WebSocket sessions on this replica by role.',
       labelNames: ['role'],
       registers,
+      collect() {
+        metrics.countWsSessions(this);
+      },
     });
     this.pairingRequests = new Counter({
       name: 'openclaw_pairing_requests_total',
@@ -107,16 +118,18 @@ export class GatewayMetrics {
     this.authBlocks.inc();
   }
 
-  wsSessionOpened(role: Role): void {
-    this.wsSessions.inc({ role });
+  /**
+   * The session gauge is counted at scrape time from the replica's session registry (bounded by the
+   * per-replica session cap), so it can never drift from missed open/close events.
+   */
+  observeWsSessions(source: () => Iterable<RoleHolder>): void {
+    this.wsSessionSource = source;
   }
 
-  wsSessionClosed(role: Role): void {
-    this.wsSessions.dec({ role });
-  }
-
+  /** Counts a pairing step and marks it on the current span (the `rpc node.pair.*` span) as an event. */
   pairingRequest(outcome: PairingOutcome): void {
     this.pairingRequests.inc({ outcome });
+    addEvent(`openclaw.pairing.${outcome}`);
   }
 
   /** `route` must be a route template (fastify routeOptions.url) or `unknown`, never a raw URL. */
@@ -130,6 +143,15 @@ export class GatewayMetrics {
 
   busError(): void {
     this.busErrors.inc();
+  }
+
+  private countWsSessions(gauge: Gauge<'role'>): void {
+    if (!this.wsSessionSource) return;
+    const counts = new Map<Role, number>(ROLES.map((role) => [role, 0]));
+    for (const session of this.wsSessionSource()) {
+      if (session.role) counts.set(session.role, (counts.get(session.role) ?? 0) + 1);
+    }
+    for (const [role, count] of counts) gauge.set({ role }, count);
   }
 
   /** The Prometheus text exposition of every metric. */

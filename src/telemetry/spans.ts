@@ -61,6 +61,19 @@ export function traceAuth(context: Pick<AuthContext, 'clientIp' | 'transport'>, 
   });
 }
 
+/** `ws.connect` around the JSON-RPC connect of one WebSocket session; its `auth` span is a child. */
+export function traceWsConnect<T>(clientIp: string, run: () => Promise<T>): Promise<T> {
+  return withSpan('ws.connect', { 'client.address': clientIp, 'rpc.system': 'jsonrpc', 'rpc.method': 'connect' }, run);
+}
+
+/** `rpc <method>` around one JSON-RPC call. Method names come from clients: anything unlike one is `rpc unknown`. */
+export function traceRpc<T>(method: string, run: () => Promise<T>): Promise<T> {
+  const name = RPC_METHOD_NAME.test(method) ? method : 'unknown';
+  return withSpan(`rpc ${name}`, { 'rpc.system': 'jsonrpc', 'rpc.method': name }, run);
+}
+
+const RPC_METHOD_NAME = /^[A-Za-z][A-Za-z0-9_.]{0,63}$/;
+
 export function authOutcomeAttributes(outcome: AuthOutcome): Attributes {
   if (outcome.ok) return { 'openclaw.auth.method': outcome.identity.method, 'openclaw.auth.result': 'success' };
   return { 'openclaw.auth.method': 'none', 'openclaw.auth.result': outcome.type === 'unauthorized' ? 'failure' : outcome.type };

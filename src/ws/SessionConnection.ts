@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { RawData, WebSocket } from 'ws';
+import { traceRpc, traceWsConnect } from '../telemetry/spans.js';
 import { performConnect, type ConnectDeps } from './connectHandshake.js';
 import { CLOSE_CODES, WS_LIMITS } from './limits.js';
 import type { RpcDispatcher } from './rpc/RpcDispatcher.js';
@@ -78,7 +79,7 @@ async function runConnect(session: WsSession, request: RpcRequest, deps: Connect
   }
   session.state = 'connecting';
   try {
-    const result = await performConnect(session, request.params, deps);
+    const result = await traceWsConnect(session.clientIp, () => performConnect(session, request.params, deps));
     session.send(resultFrame(id, result), 'response');
   } catch (error) {
     const rpcError = toRpcError(error, (cause) => deps.logger.error({ err: cause, sessionId: session.id }, 'ws connect failed'));
@@ -90,7 +91,7 @@ async function runConnect(session: WsSession, request: RpcRequest, deps: Connect
 async function runMethod(session: WsSession, request: RpcRequest, deps: ConnectionDeps): Promise<void> {
   const id = request.id ?? null;
   try {
-    const result = await deps.dispatcher.dispatch(request.method, request.params, callContext(session, deps, id));
+    const result = await traceRpc(request.method, () => deps.dispatcher.dispatch(request.method, request.params, callContext(session, deps, id)));
     session.send(resultFrame(id, result), 'response');
   } catch (error) {
     const rpcError = toRpcError(error, (cause) =>

@@ -51,17 +51,19 @@ export function websocketApi(options: WebsocketApiOptions) {
     });
     app.addHook('onClose', async () => stopListening());
 
+    function onSocketError(this: WebSocket, error: Error): void {
+      // ws has already answered protocol errors (oversize → 1009, bad frames → 1002); just record them
+      if ((error as NodeJS.ErrnoException).code?.startsWith('WS_ERR_')) {
+        logger.debug({ err: error }, 'ws protocol error');
+        return;
+      }
+      logger.warn({ err: error }, 'ws connection error');
+      this.terminate();
+    }
+
     await app.register(fastifyWebsocket, {
       options: { maxPayload: WS_LIMITS.maxPayloadBytes, perMessageDeflate: false },
-      errorHandler: (error: Error, socket: WebSocket) => {
-        // ws has already answered protocol errors (oversize → 1009, bad frames → 1002); just record them
-        if ((error as NodeJS.ErrnoException).code?.startsWith('WS_ERR_')) {
-          logger.debug({ err: error }, 'ws protocol error');
-          return;
-        }
-        logger.warn({ err: error }, 'ws connection error');
-        socket.terminate();
-      },
+      errorHandler: (error: Error, socket: WebSocket) => onSocketError.call(socket, error),
     });
 
     app.route({
@@ -71,6 +73,10 @@ export function websocketApi(options: WebsocketApiOptions) {
       handler: async (_request: FastifyRequest, reply: FastifyReply) =>
         sendError(reply, new GatewayError('not_found', 'GET / is the WebSocket API: connect with a WebSocket client.')),
       wsHandler: (socket: WebSocket, request: FastifyRequest) => {
+        // @fastify/websocket's error listener holds the fastify request and reply for the socket's
+        // whole life; ours holds nothing, which keeps idle sessions small.
+        socket.removeAllListeners('error');
+        socket.on('error', onSocketError);
         acceptConnection(socket, request.raw, deps);
       },
     });

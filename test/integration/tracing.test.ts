@@ -7,6 +7,7 @@ import { httpRequest, type HttpResponse } from '../helpers/httpRequest.js';
 import { SPAN_KIND, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../helpers/otlpReceiver.js';
 import { sharedRedis, type RedisServer } from '../helpers/redis.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
+import { connectRpc, type RpcResponse } from '../helpers/wsRpc.js';
 
 const TOKEN = 'trace-token-5f0c2a9e7d3b41c6a8e2';
 const WRONG_SECRET = 'wrong-secret-91d7e3f0b2c84a6d';
@@ -30,6 +31,7 @@ let ok: HttpResponse;
 let unauthorized: HttpResponse;
 let querySecret: HttpResponse;
 let chat: HttpResponse;
+let wsStatus: RpcResponse;
 let spans: ReceivedSpan[];
 
 const serverSpans = () => spans.filter((span) => span.kind === SPAN_KIND.server);
@@ -72,9 +74,13 @@ beforeAll(async () => {
     },
     body: JSON.stringify({ model: 'openclaw', messages: [{ role: 'user', content: 'hello' }] }),
   });
+  const { client } = await connectRpc(gateway.wsUrl, { role: 'control', auth: { token: TOKEN } }, { headers: REMOTE });
+  wsStatus = await client.call('status');
+  client.close();
   spans = await receiver.waitForSpans(
     (received) =>
       received.filter((span) => span.kind === SPAN_KIND.server).length >= 4 &&
+      received.some((span) => span.name === 'rpc status') &&
       received.some((span) => span.kind === SPAN_KIND.client && span.attributes['http.request.method'] === 'POST'),
     15_000,
   );
@@ -91,6 +97,7 @@ afterAll(async () => {
 describe('tracing (OTLP/HTTP to a test receiver)', () => {
   it('served the traffic the assertions are about', () => {
     expect([ok.status, unauthorized.status, querySecret.status, chat.status]).toEqual([200, 401, 400, 200]);
+    expect(wsStatus.result).toBeDefined();
   });
 
   it('exports one SERVER span per request, named after the route, with HTTP attributes', () => {
@@ -157,6 +164,19 @@ describe('tracing (OTLP/HTTP to a test receiver)', () => {
     });
     const succeeded = childrenOf(byStatus(200)!).find((span) => span.name === 'auth')!;
     expect(succeeded.events).toEqual([]);
+  });
+
+  it('traces a WebSocket session: ws.connect with its auth span, then one span per RPC call', () => {
+    const connect = spans.find((span) => span.name === 'ws.connect');
+    expect(connect?.attributes).toMatchObject({ 'rpc.system': 'jsonrpc', 'rpc.method': 'connect', 'client.address': '127.0.0.1' });
+    const auth = childrenOf(connect!).find((span) => span.name === 'auth');
+    expect(auth?.attributes).toMatchObject({
+      'openclaw.auth.method': 'token',
+      'openclaw.auth.result': 'success',
+      'openclaw.auth.transport': 'ws',
+    });
+    const status = spans.find((span) => span.name === 'rpc status');
+    expect(status?.attributes).toMatchObject({ 'rpc.system': 'jsonrpc', 'rpc.method': 'status' });
   });
 
   it('traces Redis commands only inside a request, without their arguments', () => {

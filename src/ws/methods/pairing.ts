@@ -59,7 +59,8 @@ export function pairingMethods(pairing: PairingService): RpcMethod[] {
       name: 'device.token.rotate',
       roles: ['control', 'node'],
       authorize: (params, call) =>
-        call.session.role === 'control' || (params as { deviceId?: unknown } | undefined)?.deviceId === call.session.deviceId,
+        call.session.role === 'control' ||
+        (call.session.deviceId !== undefined && (params as { deviceId?: unknown } | undefined)?.deviceId === call.session.deviceId),
       handle: async (params, call) => pairing.rotateToken(objectParams(params).deviceId, callerOf(call)),
     },
     {

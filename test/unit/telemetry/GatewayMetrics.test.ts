@@ -31,15 +31,15 @@ describe('GatewayMetrics', () => {
     expect(text).not.toContain('abc');
   });
 
-  it('keeps the session gauge per role and the status class per hundred', async () => {
+  it('counts sessions by role at scrape time, and the status class per hundred', async () => {
     const metrics = new GatewayMetrics({ version: 'test', defaultMetrics: false });
-    metrics.wsSessionOpened('control');
-    metrics.wsSessionOpened('control');
-    metrics.wsSessionClosed('control');
-    metrics.wsSessionOpened('node');
-    expect(await valueOf(metrics, 'openclaw_ws_sessions', { role: 'control' })).toBe(1);
+    const sessions: Array<{ role?: 'control' | 'node' | 'webchat' }> = [{ role: 'control' }, { role: 'control' }, {}, { role: 'node' }];
+    metrics.observeWsSessions(() => sessions);
+    expect(await valueOf(metrics, 'openclaw_ws_sessions', { role: 'control' })).toBe(2);
     expect(await valueOf(metrics, 'openclaw_ws_sessions', { role: 'node' })).toBe(1);
     expect(await valueOf(metrics, 'openclaw_ws_sessions', { role: 'webchat' })).toBe(0);
+    sessions.splice(0, 2);
+    expect(await valueOf(metrics, 'openclaw_ws_sessions', { role: 'control' })).toBe(0);
     metrics.httpRequest('/v1/models', 204, 0.01);
     metrics.httpRequest('/v1/models', 503, 0.01);
     metrics.httpRequest('unknown', 404, 0.01);
