@@ -75,6 +75,11 @@ export class Gateway {
     const { readiness } = gateway;
     readiness.addCheck('store', () => store.isReady());
     readiness.addCheck('cluster bus', () => bus.isReady());
+    // While draining, ask keep-alive clients to reconnect (to another replica) after this response.
+    app.addHook('onSend', (_request, reply, payload, done) => {
+      if (readiness.isDraining) reply.header('connection', 'close');
+      done(null, payload);
+    });
     const core: CoreServices = { config, info, logger: log.logger, logRing: log.ring, store, bus, readiness, metrics };
     // --- services (one line each; later modules add theirs here) ---
     const auth = AuthService.create(core);
@@ -123,7 +128,13 @@ export class Gateway {
     logger.info({ reason, drainSeconds: this.config.shutdown.drainSeconds }, 'gateway draining');
     this.readiness.startDraining();
     await sleep(this.config.shutdown.drainSeconds * 1000);
-    await Promise.all([this.app.close(), this.listener?.close()]);
+    // Sockets of requests still in flight become idle keep-alive sockets once answered; reap them as they do.
+    const reaper = setInterval(() => this.listener?.closeIdleConnections(), 200);
+    try {
+      await Promise.all([this.app.close(), this.listener?.close()]);
+    } finally {
+      clearInterval(reaper);
+    }
     await Promise.allSettled([this.bus.close(), this.store.close()]);
     logger.info({ reason }, 'gateway stopped');
     logger.flush();

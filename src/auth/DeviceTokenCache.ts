@@ -12,7 +12,11 @@ export interface DeviceInvalidation {
 export interface DeviceTokenCacheOptions {
   /** Positive entries (bounded LRU). */
   readonly maxEntries?: number;
-  /** A safety net for a lost invalidation; the bus is the primary mechanism. */
+  /**
+   * A safety net for a lost invalidation (the bus is the primary mechanism), and the bound on serving a
+   * device from the cache while the store cannot be reached: an entry lives this long after the store
+   * last confirmed it, hits do not extend it.
+   */
   readonly positiveTtlMs?: number;
   readonly maxNegativeEntries?: number;
   /** Short: a token is random, so a miss repeats only when someone is guessing. */
@@ -29,16 +33,24 @@ export function deviceTokenHash(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
+/** Default positive TTL: how long a store-confirmed device may be served from the cache (see README "Failure modes"). */
+export const DEVICE_CACHE_TTL_MS = 300_000;
+
 /**
  * Device lookups by token hash, cached in-process so the hot path makes no store round trip. Rotation and
  * revocation anywhere in the cluster reach every replica as `device.invalidate`; a bus resync (messages
  * may have been missed) flushes everything. Lookups that race an invalidation are not cached.
+ *
+ * The cache is trusted only while the bus is connected: while it is not, invalidations may be going
+ * missing, so every lookup goes to the store, and a cached device is served (until its TTL) only when
+ * the store cannot answer either. A token unknown to the cache is never accepted without the store.
  */
 export class DeviceTokenCache {
   private readonly positive = new Map<string, Entry<DeviceRecord>>();
   private readonly negative = new Map<string, Entry<null>>();
   private readonly inFlight = new Map<string, Promise<DeviceRecord | null>>();
   private generation = 0;
+  private invalidationsFlowing: () => boolean = () => true;
   private readonly maxEntries: number;
   private readonly positiveTtlMs: number;
   private readonly maxNegativeEntries: number;
@@ -50,7 +62,7 @@ export class DeviceTokenCache {
     options: DeviceTokenCacheOptions = {},
   ) {
     this.maxEntries = options.maxEntries ?? 10_000;
-    this.positiveTtlMs = options.positiveTtlMs ?? 300_000;
+    this.positiveTtlMs = options.positiveTtlMs ?? DEVICE_CACHE_TTL_MS;
     this.maxNegativeEntries = options.maxNegativeEntries ?? 10_000;
     this.negativeTtlMs = options.negativeTtlMs ?? 2_000;
     this.now = options.now ?? Date.now;
@@ -62,32 +74,36 @@ export class DeviceTokenCache {
       this.invalidate((payload ?? {}) as DeviceInvalidation),
     );
     const offResync = bus.onResync(() => this.flush());
+    this.invalidationsFlowing = () => bus.isReady();
     return () => {
       offInvalidate();
       offResync();
+      this.invalidationsFlowing = () => true;
     };
   }
 
   async findByTokenHash(tokenHash: string): Promise<DeviceRecord | null> {
     const now = this.now();
-    const hit = this.positive.get(tokenHash);
-    if (hit && hit.expiresAt > now) {
+    let hit = this.positive.get(tokenHash);
+    if (hit && hit.expiresAt <= now) {
+      this.positive.delete(tokenHash);
+      hit = undefined;
+    }
+    const trusted = this.invalidationsFlowing();
+    if (hit && trusted) {
       this.positive.delete(tokenHash);
       this.positive.set(tokenHash, hit); // most recently used goes last
       return hit.value;
     }
-    if (hit) this.positive.delete(tokenHash);
     const miss = this.negative.get(tokenHash);
-    if (miss && miss.expiresAt > now) return null;
-    if (miss) this.negative.delete(tokenHash);
-    const pending = this.inFlight.get(tokenHash);
-    if (pending) return pending;
-    const lookup = this.load(tokenHash);
-    this.inFlight.set(tokenHash, lookup);
+    if (miss && miss.expiresAt > now && trusted) return null;
+    if (miss && miss.expiresAt <= now) this.negative.delete(tokenHash);
     try {
-      return await lookup;
-    } finally {
-      this.inFlight.delete(tokenHash);
+      return await this.lookup(tokenHash);
+    } catch (error) {
+      // Stale if error: the store last confirmed this device less than positiveTtlMs ago.
+      if (hit && this.positive.get(tokenHash) === hit) return hit.value;
+      throw error;
     }
   }
 
@@ -116,9 +132,22 @@ export class DeviceTokenCache {
     return { positive: this.positive.size, negative: this.negative.size };
   }
 
+  private async lookup(tokenHash: string): Promise<DeviceRecord | null> {
+    const pending = this.inFlight.get(tokenHash);
+    if (pending) return pending;
+    const loading = this.load(tokenHash);
+    this.inFlight.set(tokenHash, loading);
+    try {
+      return await loading;
+    } finally {
+      this.inFlight.delete(tokenHash);
+    }
+  }
+
   private async load(tokenHash: string): Promise<DeviceRecord | null> {
     const generation = this.generation;
     const device = await this.store.findDeviceByTokenHash(tokenHash);
+    if (!device) this.positive.delete(tokenHash); // the store no longer knows it: never serve it stale
     if (generation !== this.generation) return device;
     const expiresAt = this.now() + (device ? this.positiveTtlMs : this.negativeTtlMs);
     if (device) remember(this.positive, tokenHash, { value: device, expiresAt }, this.maxEntries);

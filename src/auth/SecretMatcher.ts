@@ -1,7 +1,8 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value, 'utf8').digest();
+/** SHA-256 of a presented secret: what SecretMatcher compares, and (as hex) a device token's lookup hash. */
+export function secretDigest(value: string): Buffer {
+  return hash('sha256', value, 'buffer'); // one-shot: about half the cost of createHash() on the hot path
 }
 
 /**
@@ -12,7 +13,7 @@ export class SecretMatcher {
   private readonly expected: Buffer | null;
 
   constructor(secret: string) {
-    this.expected = secret === '' ? null : digest(secret);
+    this.expected = secret === '' ? null : secretDigest(secret);
   }
 
   get configured(): boolean {
@@ -21,6 +22,12 @@ export class SecretMatcher {
 
   matches(presented: string | undefined): boolean {
     if (this.expected === null || presented === undefined) return false;
-    return timingSafeEqual(digest(presented), this.expected);
+    return timingSafeEqual(secretDigest(presented), this.expected);
+  }
+
+  /** Same as matches(), for a caller that already holds secretDigest(presented). */
+  matchesDigest(presentedDigest: Buffer): boolean {
+    if (this.expected === null) return false;
+    return timingSafeEqual(presentedDigest, this.expected);
   }
 }

@@ -6,7 +6,7 @@ import { SharedSecretAuthenticator } from './methods/sharedSecret.js';
 import { TailscaleAuthenticator } from './methods/tailscale.js';
 import { TrustedProxyAuthenticator } from './methods/trustedProxy.js';
 import { SecretMatcher } from './SecretMatcher.js';
-import type { AuthContext, AuthMethod, Authenticator, Identity } from './types.js';
+import type { AuthContext, AuthDecision, AuthMethod, Authenticator, Identity } from './types.js';
 
 /** The methods a WebSocket `connect` with params.auth.token may be answered by. */
 export const SECRET_METHODS: ReadonlySet<AuthMethod> = new Set(['device', 'token', 'password']);
@@ -43,9 +43,11 @@ export async function runAuthChain(chain: readonly Authenticator[], context: Aut
   let lookupFailed: string | undefined;
   for (const authenticator of chain) {
     if (context.secretOnly && !SECRET_METHODS.has(authenticator.method)) continue;
-    let decision;
+    let decision: AuthDecision;
     try {
-      decision = await authenticator.authenticate(context);
+      const pending = authenticator.authenticate(context);
+      // Most methods answer synchronously; awaiting those would cost a microtask turn each.
+      decision = pending instanceof Promise ? await pending : pending;
     } catch {
       lookupFailed = `${authenticator.method} lookup failed`;
       continue;

@@ -21,11 +21,12 @@ export async function gatewayCommand(argv: string[], io: CliIo): Promise<number>
   let tracing: Tracing;
   try {
     const env = processEnvironment();
-    const { config } = loadConfig({
+    const { config, warnings } = loadConfig({
       file: values.config,
       env,
       flags: { port: parsePort(values.port), bind: values.bind },
     });
+    for (const warning of warnings) io.err(`openclaw: warning: ${warning}`);
     // Tracing first, then the gateway's modules, so that they load instrumented (same replica id as Gateway.create).
     tracing = await startTracing({ env, replicaId: config.replicaId || `${hostname()}-${process.pid}`, version: VERSION });
     const { Gateway } = await import('../Gateway.js');

@@ -1,4 +1,5 @@
 import ipaddr from 'ipaddr.js';
+import { parseCidr, parseIp } from '../net/ip.js';
 
 /** Custom convict formats. Each throws an Error whose message completes "KEY: <message>". */
 
@@ -11,16 +12,9 @@ export function assertCidrList(value: unknown): void {
   }
 }
 
+/** Same strict rules as net/ (dotted-quad IPv4 only), so what validates here is what the gateway can trust. */
 export function isIpOrCidr(text: string): boolean {
-  if (text.includes('/')) {
-    try {
-      ipaddr.parseCIDR(text);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-  return ipaddr.isValid(text);
+  return (text.includes('/') ? parseCidr(text) : parseIp(text)) !== null;
 }
 
 export function assertBind(value: unknown): void {

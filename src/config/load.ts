@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import convict from 'convict';
 import { parse as parseYaml } from 'yaml';
+import { fileSecretsWarning } from './fileSecretsWarning.js';
 import { checkRules } from './rules.js';
 import { schema } from './schema.js';
 import { ConfigError, type ConfigProblem, type ConfigSources, type GatewayConfig } from './types.js';
@@ -12,17 +13,21 @@ export type ConfigInstance = ReturnType<typeof createInstance>;
 
 /**
  * Builds the effective configuration: defaults < file < env < flags.
- * Throws ConfigError listing every problem, each naming its key.
+ * Throws ConfigError listing every problem, each naming its key; `warnings` are for the operator (stderr).
  */
 export function loadConfig(
   sources: ConfigSources = {},
   options: { checkRules?: boolean } = {},
-): { config: GatewayConfig; instance: ConfigInstance } {
+): { config: GatewayConfig; instance: ConfigInstance; warnings: string[] } {
   const env = sources.env ?? {};
   const instance = createInstance(env);
   const file = sources.file ?? env.OPENCLAW_CONFIG;
+  const warnings: string[] = [];
   if (file) {
-    instance.load(readConfigFile(file));
+    const contents = readConfigFile(file);
+    const secretsWarning = fileSecretsWarning(file, contents);
+    if (secretsWarning) warnings.push(secretsWarning);
+    instance.load(contents);
     // convict lets load() win over env; re-apply env so env beats the file.
     reapplyEnv(instance, env);
   }
@@ -40,7 +45,7 @@ export function loadConfig(
   const config = toGatewayConfig(instance.getProperties().gateway as unknown as GatewayConfig);
   const ruleProblems = options.checkRules === false ? [] : checkRules(config);
   if (ruleProblems.length > 0) throw new ConfigError(ruleProblems);
-  return { config, instance };
+  return { config, instance, warnings };
 }
 
 export function readConfigFile(file: string): Record<string, unknown> {

@@ -1,6 +1,9 @@
 import type { ConfigProblem, GatewayConfig } from './types.js';
 import { usesRedis } from './types.js';
 
+/** Must stay below the HTTP request timeout (300 s): node refuses a headers timeout above it. */
+const MAX_HEADERS_TIMEOUT_SECONDS = 300;
+
 /** Cross-key rules that a per-key format cannot express; each names the key to fix. */
 export function checkRules(config: GatewayConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
@@ -25,6 +28,9 @@ export function checkRules(config: GatewayConfig): ConfigProblem[] {
   }
   if (auth.rateLimit.windowSeconds < 1) {
     problems.push({ key: 'gateway.auth.rateLimit.windowSeconds', message: 'must be at least 1' });
+  }
+  if (config.http.headersTimeoutSeconds < 1 || config.http.headersTimeoutSeconds > MAX_HEADERS_TIMEOUT_SECONDS) {
+    problems.push({ key: 'gateway.http.headersTimeoutSeconds', message: `must be from 1 to ${MAX_HEADERS_TIMEOUT_SECONDS}` });
   }
   if (config.pairing.ttlSeconds < 1) {
     problems.push({ key: 'gateway.pairing.ttlSeconds', message: 'must be at least 1' });

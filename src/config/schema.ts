@@ -173,6 +173,12 @@ export const schema = {
         default: 1_048_576,
         env: 'OPENCLAW_HTTP_BODY_LIMIT_BYTES',
       },
+      headersTimeoutSeconds: {
+        doc: 'extension: a client must finish sending request headers within this (slowloris); 1 to 300',
+        format: 'nat',
+        default: 15,
+        env: 'OPENCLAW_HTTP_HEADERS_TIMEOUT_SECONDS',
+      },
     },
     ws: {
       maxConnectionsPerIp: {

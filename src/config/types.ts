@@ -38,7 +38,7 @@ export interface GatewayConfig {
   readonly metrics: { readonly port: number };
   readonly log: { readonly level: string };
   readonly shutdown: { readonly drainSeconds: number };
-  readonly http: { readonly bodyLimitBytes: number };
+  readonly http: { readonly bodyLimitBytes: number; readonly headersTimeoutSeconds: number };
   readonly ws: { readonly maxConnectionsPerIp: number; readonly pingIntervalSeconds: number };
 }
 

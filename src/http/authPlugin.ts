@@ -16,12 +16,36 @@ const UNAUTHORIZED_MESSAGES: Record<string, string> = {
 export function outcomeError(outcome: Exclude<AuthOutcome, { ok: true }>): GatewayError {
   switch (outcome.type) {
     case 'rate_limited':
-      return new GatewayError('rate_limited', RATE_LIMITED_MESSAGE, { retryAfterSeconds: outcome.retryAfterSeconds });
+      return rateLimitedError(outcome.retryAfterSeconds);
     case 'unavailable':
       return new GatewayError('unavailable', outcome.reason);
     case 'unauthorized':
-      return new GatewayError('unauthorized', UNAUTHORIZED_MESSAGES[outcome.reason] ?? 'Authentication failed.');
+      return unauthorizedError(UNAUTHORIZED_MESSAGES[outcome.reason] ?? 'Authentication failed.');
   }
+}
+
+// 401 and 429 are what a flood gets: answer them with shared, immutable error objects instead of building
+// (and capturing a stack for) a new Error per request. Both tables are bounded.
+const MAX_CACHED_RETRY_AFTER = 3_600;
+const unauthorizedErrors = new Map<string, GatewayError>();
+const rateLimitedErrors = new Map<number, GatewayError>();
+
+function unauthorizedError(message: string): GatewayError {
+  let error = unauthorizedErrors.get(message);
+  if (!error) {
+    error = new GatewayError('unauthorized', message);
+    unauthorizedErrors.set(message, error); // messages come from the fixed table above
+  }
+  return error;
+}
+
+function rateLimitedError(retryAfterSeconds: number): GatewayError {
+  let error = rateLimitedErrors.get(retryAfterSeconds);
+  if (!error) {
+    error = new GatewayError('rate_limited', RATE_LIMITED_MESSAGE, { retryAfterSeconds });
+    if (retryAfterSeconds <= MAX_CACHED_RETRY_AFTER) rateLimitedErrors.set(retryAfterSeconds, error);
+  }
+  return error;
 }
 
 /**

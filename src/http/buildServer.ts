@@ -3,13 +3,21 @@ import type { GatewayConfig } from '../config/types.js';
 import type { Logger } from '../telemetry/logger.js';
 import { registerErrorMapper } from './errorMapper.js';
 
-/** HTTP limits that bound what one client can hold open (slowloris, huge bodies). */
+/** HTTP limits that bound what one client can hold open (slowloris, huge bodies); headers: gateway.http.headersTimeoutSeconds. */
 export const HTTP_TIMEOUTS = {
   connectionTimeoutMs: 0,
   keepAliveTimeoutMs: 72_000,
   requestTimeoutMs: 300_000,
-  headersTimeoutMs: 15_000,
 } as const;
+
+/**
+ * node enforces the headers and request timeouts only when it sweeps its connections (every 30 s by
+ * default), so a slowloris client would keep its socket up to 30 s past the timeout; sweep at a fifth
+ * of the headers timeout instead.
+ */
+export function connectionsCheckingIntervalMs(headersTimeoutMs: number): number {
+  return Math.min(5_000, Math.max(250, Math.floor(headersTimeoutMs / 5)));
+}
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -19,6 +27,7 @@ declare module 'fastify' {
 }
 
 export function buildServer(config: GatewayConfig, logger: Logger): FastifyInstance {
+  const headersTimeoutMs = config.http.headersTimeoutSeconds * 1000;
   const app = Fastify({
     loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -26,7 +35,7 @@ export function buildServer(config: GatewayConfig, logger: Logger): FastifyInsta
     keepAliveTimeout: HTTP_TIMEOUTS.keepAliveTimeoutMs,
     requestTimeout: HTTP_TIMEOUTS.requestTimeoutMs,
     connectionTimeout: HTTP_TIMEOUTS.connectionTimeoutMs,
-    http: { headersTimeout: HTTP_TIMEOUTS.headersTimeoutMs },
+    http: { headersTimeout: headersTimeoutMs, connectionsCheckingInterval: connectionsCheckingIntervalMs(headersTimeoutMs) },
     trustProxy: false, // client IP is resolved by net/, from gateway.trustedProxies only
     return503OnClosing: false,
     forceCloseConnections: 'idle',

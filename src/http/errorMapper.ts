@@ -2,17 +2,21 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { GatewayError, errorBody, type ErrorType } from '../errors.js';
 
 const AUTH_CHALLENGE = 'Bearer realm="openclaw"';
+/** Serialised bodies of errors that are sent many times (the shared 401 / 429 objects of authPlugin). */
+const bodies = new WeakMap<GatewayError, Buffer>();
 
 /** Every error leaves the HTTP face here, in the shape {"error":{"message","type"}}; never a stack trace. */
 export function sendError(reply: FastifyReply, error: GatewayError): FastifyReply {
   if (error.type === 'unauthorized') reply.header('WWW-Authenticate', AUTH_CHALLENGE);
   if (error.extra.retryAfterSeconds !== undefined) reply.header('Retry-After', String(error.extra.retryAfterSeconds));
-  for (const [name, value] of Object.entries(error.extra.headers ?? {})) reply.header(name, value);
+  if (error.extra.headers) for (const [name, value] of Object.entries(error.extra.headers)) reply.header(name, value);
+  let body = bodies.get(error);
+  if (!body) {
+    body = Buffer.from(JSON.stringify(errorBody(error.type, error.message)));
+    bodies.set(error, body);
+  }
   // A Buffer keeps the Content-Type exactly `application/json` (GATEWAY.md §4); fastify would add a charset to a string.
-  return reply
-    .code(error.status)
-    .header('content-type', 'application/json')
-    .send(Buffer.from(JSON.stringify(errorBody(error.type, error.message))));
+  return reply.code(error.status).header('content-type', 'application/json').send(body);
 }
 
 export function registerErrorMapper(app: FastifyInstance): void {

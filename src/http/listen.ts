@@ -1,10 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { isLoopbackBind } from '../config/rules.js';
+import { connectionsCheckingIntervalMs } from './buildServer.js';
 
 export interface ListenResult {
   readonly addresses: string[];
   close(): Promise<void>;
+  /** Closes keep-alive sockets that are idle now (in-flight requests finish first). */
+  closeIdleConnections(): void;
 }
 
 /**
@@ -31,6 +34,9 @@ export async function listen(app: FastifyInstance, bind: string, port: number): 
   }
   return {
     addresses,
+    closeIdleConnections: () => {
+      for (const server of [app.server, ...secondary]) server.closeIdleConnections();
+    },
     close: async () => {
       await Promise.all(
         secondary.map(
@@ -51,7 +57,8 @@ export function actualPort(app: FastifyInstance): number {
 }
 
 async function listenSecondary(app: FastifyInstance, host: string, port: number): Promise<Server | null> {
-  const server = createServer((req, res) => app.routing(req, res));
+  const connectionsCheckingInterval = connectionsCheckingIntervalMs(app.server.headersTimeout);
+  const server = createServer({ connectionsCheckingInterval }, (req, res) => app.routing(req, res));
   server.keepAliveTimeout = app.server.keepAliveTimeout;
   server.headersTimeout = app.server.headersTimeout;
   server.requestTimeout = app.server.requestTimeout;

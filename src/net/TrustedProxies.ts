@@ -1,9 +1,6 @@
-import ipaddr from 'ipaddr.js';
-import { parseIp, type ParsedIp } from './ip.js';
+import { parseCidr, parseIp, type ParsedIp } from './ip.js';
 
 type Range = readonly [ParsedIp, number];
-
-const IPV4_MAPPED_PREFIX_BITS = 96;
 
 /** gateway.trustedProxies as parsed ranges: single IPs are /32 or /128. */
 export class TrustedProxies {
@@ -29,20 +26,14 @@ export class TrustedProxies {
   }
 
   private add(entry: string): void {
-    let network: ParsedIp;
-    let bits: number;
-    if (entry.includes('/')) {
-      [network, bits] = ipaddr.parseCIDR(entry);
-    } else {
-      const parsed = parseIp(entry);
-      if (!parsed) throw new Error(`invalid IP or CIDR "${entry}"`);
-      network = parsed;
-      bits = parsed.kind() === 'ipv4' ? 32 : 128;
-    }
-    if (network.kind() === 'ipv6' && (network as ipaddr.IPv6).isIPv4MappedAddress() && bits >= IPV4_MAPPED_PREFIX_BITS) {
-      network = (network as ipaddr.IPv6).toIPv4Address();
-      bits -= IPV4_MAPPED_PREFIX_BITS;
-    }
-    (network.kind() === 'ipv4' ? this.ipv4 : this.ipv6).push([network, bits]);
+    const range = entry.includes('/') ? parseCidr(entry) : singleAddress(entry);
+    if (!range) throw new Error(`invalid IP or CIDR "${entry}"`);
+    (range[0].kind() === 'ipv4' ? this.ipv4 : this.ipv6).push(range);
   }
+}
+
+function singleAddress(entry: string): Range | null {
+  const parsed = parseIp(entry);
+  if (!parsed) return null;
+  return [parsed, parsed.kind() === 'ipv4' ? 32 : 128];
 }

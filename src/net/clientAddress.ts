@@ -48,7 +48,8 @@ function parseHop(text: string): string | null {
   if (hop === '') return null;
   const direct = normalizeIp(hop);
   if (direct) return direct;
-  const bracketed = /^\[([^\]]+)\](?::\d{1,5})?$/.exec(hop);
+  // brackets are IPv6 syntax only (RFC 3986 / 7239): `[1.2.3.4]` is not a hop a proxy writes
+  const bracketed = /^\[([^\]]*:[^\]]*)\](?::\d{1,5})?$/.exec(hop);
   if (bracketed?.[1]) return normalizeIp(bracketed[1]);
   const withPort = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/.exec(hop);
   if (withPort?.[1]) return normalizeIp(withPort[1]);

@@ -1,7 +1,7 @@
 import { register } from 'node:module';
 import type { FastifyOtelInstrumentation } from '@fastify/otel';
 import type { NodeSDK } from '@opentelemetry/sdk-node';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 
 /**
  * The OpenTelemetry bootstrap. Configured by the standard OTEL_* variables only (endpoint, protocol,
@@ -57,6 +57,7 @@ export async function startTracing(options: TracingOptions): Promise<Tracing> {
     instrumentHooks: false,
     ignorePaths: (route: { url: string }) => UNTRACED_PATHS.has(pathOf(route.url)),
     requestHook: (span, request: FastifyRequest) => {
+      if (!span.isRecording()) return;
       const route = request.routeOptions.url;
       span.updateName(route ? `${request.method} ${route}` : request.method);
       // @fastify/otel records the raw URL; a query string may carry a secret (`?token=`), so keep the path only.
@@ -99,11 +100,29 @@ export async function startTracing(options: TracingOptions): Promise<Tracing> {
 export function fastifyTracingPlugin() {
   const instrumentation = fastifyInstrumentation;
   const plugin = async function tracing(app: FastifyInstance): Promise<void> {
-    if (instrumentation) await app.register(instrumentation.plugin());
+    if (!instrumentation) return;
+    app.addHook('onRoute', withoutBodylessHandlerSpan);
+    await app.register(instrumentation.plugin());
   };
   (plugin as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;
   return plugin;
 }
+
+/**
+ * A route without a request body runs its handler in the request span's context anyway (the hook chain
+ * never leaves it), so the extra `handler` span would only cost a span per request. Routes with a body
+ * keep it: body parsing resumes on socket events, and the handler span restores the request context for
+ * what the handler calls (the upstream request, Redis).
+ */
+function withoutBodylessHandlerSpan(route: RouteOptions): void {
+  const methods = Array.isArray(route.method) ? route.method : [route.method];
+  if (!methods.every((method) => BODYLESS_METHODS.has(method))) return;
+  const config = (route.config ?? {}) as { otel?: unknown };
+  if (config.otel !== undefined) return;
+  route.config = { ...config, otel: { instrumentHandler: false } } as RouteOptions['config'];
+}
+
+const BODYLESS_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 type ResourcesModule = typeof import('@opentelemetry/sdk-node')['resources'];
 

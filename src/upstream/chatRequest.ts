@@ -5,6 +5,8 @@ export const GATEWAY_MODEL = 'openclaw';
 
 const MAX_MODEL_LENGTH = 256;
 const MAX_MESSAGES = 10_000;
+/** Deeper than any real body (tool schemas included); beyond it JSON.stringify on the way upstream overflows the stack. */
+export const MAX_BODY_DEPTH = 100;
 
 export interface ChatMessage {
   readonly role: string;
@@ -50,6 +52,7 @@ export function validateChatRequest(body: unknown): ChatCompletionRequest {
     }
   });
   if (stream !== undefined && typeof stream !== 'boolean') throw invalid('"stream" must be a boolean');
+  if (exceedsDepth(body, MAX_BODY_DEPTH)) throw invalid(`the body must not nest deeper than ${MAX_BODY_DEPTH} levels`);
   return body as ChatCompletionRequest;
 }
 
@@ -61,6 +64,18 @@ export function upstreamChatBody(request: ChatCompletionRequest, upstreamModel: 
 
 function invalid(detail: string): GatewayError {
   return new GatewayError('invalid_request', `Invalid request: ${detail}.`);
+}
+
+/** Iterative, so a hostile body cannot overflow the stack of the check itself. */
+function exceedsDepth(root: unknown, maxDepth: number): boolean {
+  const pending: Array<[value: unknown, depth: number]> = [[root, 1]];
+  while (pending.length > 0) {
+    const [value, depth] = pending.pop()!;
+    if (value === null || typeof value !== 'object') continue;
+    if (depth > maxDepth) return true;
+    for (const child of Object.values(value)) if (child !== null && typeof child === 'object') pending.push([child, depth + 1]);
+  }
+  return false;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

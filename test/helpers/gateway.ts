@@ -88,7 +88,7 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<G
   const args = [CLI, 'gateway', '--port', String(port), ...(options.args ?? [])];
   if (options.config) {
     const file = join(workDir, 'gateway.yaml');
-    writeFileSync(file, toYaml({ gateway: options.config }));
+    writeFileSync(file, toYaml({ gateway: options.config }), { mode: 0o600 }); // secrets: not world-readable
     args.push('--config', file);
   }
   const env = cleanEnv({

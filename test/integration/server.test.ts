@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, startGateway, type GatewayProcess } from '../helpers/gateway.js';
 import { freePort } from '../helpers/ports.js';
 import { startRedis } from '../helpers/redis.js';
+import { startUpstream } from '../helpers/upstream.js';
 
 const started: GatewayProcess[] = [];
 async function gateway(options: Parameters<typeof startGateway>[0] = {}): Promise<GatewayProcess> {
@@ -70,6 +71,18 @@ describe('HTTP server', () => {
     expect(JSON.stringify(body)).not.toMatch(/at .*\.js|stack/);
   });
 
+  it('answers malformed JSON with 400 and oversized bodies with 413, in the JSON error shape', async () => {
+    const gw = await gateway({ env: { OPENCLAW_HTTP_BODY_LIMIT_BYTES: '1024' } });
+    const post = (body: string) =>
+      fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const malformed = await post('{"model": "openclaw", "messages": [');
+    expect(malformed.status).toBe(400);
+    expect(((await malformed.json()) as { error: { type: string } }).error.type).toBe('invalid_request');
+    const huge = await post(JSON.stringify({ model: 'openclaw', messages: [{ role: 'user', content: 'x'.repeat(4096) }] }));
+    expect(huge.status).toBe(413);
+    expect(await huge.json()).toEqual({ error: { message: expect.any(String), type: 'payload_too_large' } });
+  });
+
   it('refuses to start when the port is taken, with one clear line', async () => {
     const gw = await gateway();
     const result = await runCli(['gateway', '--port', String(gw.port)], { env: { OPENCLAW_STATE_DIR: gw.stateDir } });
@@ -94,6 +107,27 @@ describe('graceful shutdown', () => {
     expect(Date.now() - stoppedAt).toBeGreaterThanOrEqual(1_900);
     expect(gw.logs().some((entry) => entry.msg === 'gateway stopped')).toBe(true);
     expect(await reachable(`${gw.url}/healthz`)).toBe(false);
+  });
+
+  it('lets an in-flight request finish before exiting', async () => {
+    const upstream = await startUpstream();
+    try {
+      const gw = await startGateway({ drainSeconds: 1, env: { OPENCLAW_UPSTREAM_URL: upstream.url } });
+      upstream.next({ delayMs: 2_500 });
+      const inFlight = fetch(`${gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'openclaw', messages: [{ role: 'user', content: 'Hello' }] }),
+      });
+      await upstream.waitForRequests(1);
+      gw.child.kill('SIGTERM');
+      const response = await inFlight;
+      expect(response.status).toBe(200);
+      expect(((await response.json()) as { object: string }).object).toBe('chat.completion');
+      expect(await gw.exited).toBe(0);
+    } finally {
+      await upstream.close();
+    }
   });
 
   it('SIGINT exits 0 too', async () => {

@@ -123,11 +123,12 @@ describe('tracing (OTLP/HTTP to a test receiver)', () => {
     expect(rejected.traceId).not.toBe(modelsCaller.traceId);
   });
 
-  it('links the route handler span as a child of the request span', () => {
-    const success = byStatus(200)!;
-    const handler = childrenOf(success).find((span) => span.name.startsWith('handler'));
+  it('links a handler span under the request span for routes with a body (GET handlers run in the request span)', () => {
+    const chatServer = serverSpans().find((span) => span.name === 'POST /v1/chat/completions')!;
+    const handler = childrenOf(chatServer).find((span) => span.name.startsWith('handler'));
     expect(handler).toBeDefined();
-    expect(handler!.attributes['http.route']).toBe('/v1/models');
+    expect(handler!.attributes['http.route']).toBe('/v1/chat/completions');
+    expect(childrenOf(byStatus(200)!).filter((span) => span.name.startsWith('handler'))).toEqual([]);
   });
 
   it('describes the service: name, version, replica id and the Downward API k8s attributes', () => {

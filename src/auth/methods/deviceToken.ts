@@ -1,6 +1,5 @@
 import type { DeviceTokenCache } from '../DeviceTokenCache.js';
-import { deviceTokenHash } from '../DeviceTokenCache.js';
-import type { SecretMatcher } from '../SecretMatcher.js';
+import { secretDigest, type SecretMatcher } from '../SecretMatcher.js';
 import type { AuthContext, AuthDecision, Authenticator } from '../types.js';
 
 /** 32 random bytes, base64url without padding. */
@@ -23,8 +22,10 @@ export class DeviceTokenAuthenticator implements Authenticator {
   async authenticate(context: AuthContext): Promise<AuthDecision> {
     const { secret } = context;
     if (secret === undefined || !DEVICE_TOKEN_SHAPE.test(secret)) return NEXT;
-    if (this.sharedSecrets.some((shared) => shared.matches(secret))) return NEXT;
-    const device = await this.devices.findByTokenHash(deviceTokenHash(secret));
+    // One SHA-256 serves both checks: the lookup hash is its hex (deviceTokenHash).
+    const digest = secretDigest(secret);
+    if (this.sharedSecrets.some((shared) => shared.matchesDigest(digest))) return NEXT;
+    const device = await this.devices.findByTokenHash(digest.toString('hex'));
     if (!device) return NEXT;
     return {
       kind: 'authenticated',

@@ -31,6 +31,16 @@ const acceptedSchema = {
   properties: { ok: { type: 'boolean' }, id: { type: 'string' } },
 } as const;
 
+/** JSON.stringify is recursive: a payload nested a few thousand levels deep overflows the stack. */
+function encodedPayload(payload: unknown): string {
+  try {
+    return JSON.stringify(payload);
+  } catch (error) {
+    if (error instanceof RangeError) throw new GatewayError('invalid_request', 'The hook payload nests too deeply.');
+    throw error;
+  }
+}
+
 /**
  * POST /hooks/:name (control identities): the payload is pushed as a `hook` notification to every control
  * WebSocket session on every replica. JSON bodies arrive parsed; any other content type as text.
@@ -52,7 +62,7 @@ export function hookRoutes(notifier: Notifier) {
         }
         const { name } = request.params as { name: string };
         const payload = request.body ?? null;
-        const bytes = Buffer.byteLength(JSON.stringify(payload));
+        const bytes = Buffer.byteLength(encodedPayload(payload));
         if (bytes > HOOK_NOTIFICATION_PAYLOAD_LIMIT_BYTES) {
           throw new GatewayError('payload_too_large', 'The hook payload is too large once encoded as JSON.');
         }

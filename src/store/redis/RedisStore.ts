@@ -38,6 +38,8 @@ const RETENTION_MS = RESOLVED_REQUEST_RETENTION_SECONDS * 1000;
 const LIST_BATCH = 500;
 /** Replies that mean "Redis cannot serve right now" rather than "the command is wrong". */
 const UNAVAILABLE_REPLY = /^(CLUSTERDOWN|LOADING|READONLY|MASTERDOWN|TRYAGAIN|NOREPLICAS|BUSY|MOVED|ASK)\b/;
+/** Sentinel mode: how long a device/pairing write waits for one replica before it is refused as unavailable. */
+export const REPLICA_ACK_TIMEOUT_MS = 1_000;
 
 /**
  * The Redis engine (standalone, Sentinel or Cluster). Every key carries the `{state}` hash tag after the
@@ -48,6 +50,8 @@ export class RedisStore implements Store {
   readonly kind = 'redis' as const;
   readonly client: RedisClient;
   private readonly keys: StoreKeys;
+  /** Replicas that must confirm a device or pairing write before it is answered (WAIT); 1 with Sentinel. */
+  private readonly replicaAcks: number;
 
   constructor(
     settings: GatewayConfig['redis'],
@@ -59,6 +63,7 @@ export class RedisStore implements Store {
     // Failures surface through the commands (StoreUnavailableError) and isReady(); ioredis reconnects.
     this.client.on('error', () => {});
     this.keys = new StoreKeys(settings.keyPrefix);
+    this.replicaAcks = settings.clusterNodes.length === 0 && settings.sentinels.length > 0 ? 1 : 0;
   }
 
   isReady(): boolean {
@@ -82,6 +87,7 @@ export class RedisStore implements Store {
         device.tokenHash,
         ...encodeDevice(device),
       ]);
+      await this.replicated('saveDevice');
     });
   }
 
@@ -123,6 +129,7 @@ export class RedisStore implements Store {
         [this.keys.device(deviceId), this.keys.deviceByTokenHash],
         [deviceId, tokenHash],
       );
+      await this.replicated('replaceDeviceToken');
       return typeof previousTokenHash === 'string' ? { previousTokenHash } : null;
     });
   }
@@ -130,6 +137,7 @@ export class RedisStore implements Store {
   deleteDevice(deviceId: string): Promise<DeviceRecord | null> {
     return this.guard('deleteDevice', async () => {
       const flat = await deleteDeviceScript.run(this.client, this.keys.forDevice(deviceId), [deviceId]);
+      await this.replicated('deleteDevice');
       return decodeDevice(hashFromFlat(flat));
     });
   }
@@ -210,6 +218,7 @@ export class RedisStore implements Store {
         ],
       );
       const [outcome, flat] = Array.isArray(reply) ? reply : [];
+      if (outcome === 'resolved') await this.replicated('resolvePairingRequest');
       if (outcome === 'not_found') return { outcome };
       const request = decodePairingRequest(hashFromFlat(flat));
       if ((outcome === 'resolved' || outcome === 'conflict') && request) return { outcome, request };
@@ -234,6 +243,22 @@ export class RedisStore implements Store {
         sealedToken: hasSealedToken === '1' ? String(sealedToken) : null,
       };
     });
+  }
+
+  /**
+   * Redis replicates asynchronously: a write the Sentinel primary acknowledged but had not yet sent to its
+   * replica is lost if that replica is promoted. Approvals, rotations and revocations are therefore answered
+   * only once a connected replica confirmed them; without a confirmation the caller gets `unavailable`
+   * (outcome unknown). A primary with no replica connected (e.g. right after a failover) has nothing a
+   * failover could promote in its place, so its writes are answered at once.
+   */
+  private async replicated(operation: string): Promise<void> {
+    if (this.replicaAcks === 0) return;
+    const role = (await this.client.call('ROLE')) as unknown[];
+    const connectedReplicas = Array.isArray(role[2]) ? role[2].length : 0;
+    if (connectedReplicas === 0) return;
+    const acknowledged = await this.client.wait(this.replicaAcks, REPLICA_ACK_TIMEOUT_MS);
+    if (acknowledged < this.replicaAcks) throw new StoreUnavailableError(`redis write not confirmed by a replica (${operation})`);
   }
 
   private isExpired(request: PairingRequest): boolean {
