@@ -413,6 +413,21 @@ describe.skipIf(!helm)('helm chart helm/openclaw-gateway', () => {
     expect(findOne(manifests, 'Service', `${FULLNAME}-redis`).metadata.labels).not.toMatchObject(selector);
   });
 
+  it('ships the Grafana dashboard as a sidecar ConfigMap only when asked, using metric names the gateway exports', async () => {
+    expect(renderChart(helm, {}).some((m) => m.kind === 'ConfigMap' && m.metadata.name.endsWith('-dashboard'))).toBe(false);
+    const manifests = renderChart(helm, { metrics: { dashboard: { enabled: true, annotations: { grafana_folder: 'OpenClaw' } } } });
+    await expectValidObjects(manifests);
+    const dashboard = findOne(manifests, 'ConfigMap', `${FULLNAME}-dashboard`);
+    expect(dashboard.metadata.labels?.grafana_dashboard).toBe('1');
+    expect(dashboard.metadata.annotations?.grafana_folder).toBe('OpenClaw');
+    const json = (dashboard.data as Record<string, string>)['openclaw-gateway.json']!;
+    const parsed = JSON.parse(json) as { panels: unknown[] };
+    expect(parsed.panels.length).toBeGreaterThan(3);
+    for (const metric of ['openclaw_auth_attempts_total', 'openclaw_ws_sessions', 'openclaw_http_request_duration_seconds']) {
+      expect(json).toContain(metric);
+    }
+  });
+
   it('refuses more than one replica, or an HPA, without Redis', () => {
     const guard = 'needs a shared Redis: the embedded store is per replica';
     const twoReplicas = helmTemplate(helm, { replicaCount: 2 });
