@@ -74,8 +74,13 @@ describe('Sentinel failover under load', () => {
     expect(report.total.rotate).toBeGreaterThan(0);
     expect(report.total.revoke).toBeGreaterThan(0);
     expect(load.successesSince(quietSince, 'pair')).toBeGreaterThan(0);
-    // Cached device tokens and the gateway token need no Redis round trip: the auth stream rides it out.
-    expect(report.failed.auth).toBe(0);
+    // Cached device tokens and the gateway token need no Redis round trip, so the auth stream rides out the
+    // outage itself. When the bus comes back the token cache is flushed (it may have missed a revocation);
+    // a device request in the moment before the store client has reconnected gets 503, never a wrong answer.
+    expect(report.failed.auth).toBeLessThanOrEqual(Math.ceil(report.total.auth * 0.01));
+    expect(report.failureDetails.filter((detail) => detail.startsWith('auth:'))).toEqual(
+      report.failed.auth > 0 ? ['auth: HTTP 503'] : [],
+    );
     // Writes fail (503 / -32007) only while no primary is reachable: detection (1 s) + election + reconnect.
     expect(report.recoveryMs).toBeLessThan(15_000);
     expect(readyMs).toBeLessThan(20_000);
