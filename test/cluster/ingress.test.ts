@@ -5,6 +5,7 @@ import { startGateway, type GatewayProcess } from '../helpers/gateway.js';
 import { bearer, fetchFrom } from '../helpers/http.js';
 import { startIngress, type Ingress } from '../helpers/nginx.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
+import { connectRpc, openRpc } from '../helpers/wsRpc.js';
 
 const TOKEN = 'ingress-test-token-0123456789';
 const RATE_LIMITED = {
@@ -15,20 +16,18 @@ let redis: RedisServer;
 let replicas: GatewayProcess[] = [];
 let ingress: Ingress;
 
+function replicaEnv(n: number): Record<string, string> {
+  return {
+    OPENCLAW_REDIS_URL: redis.url,
+    OPENCLAW_GATEWAY_TOKEN: TOKEN,
+    OPENCLAW_GATEWAY_TRUSTED_PROXIES: '127.0.0.1/32',
+    OPENCLAW_REPLICA_ID: `replica-${n}`,
+  };
+}
+
 beforeAll(async () => {
   redis = await startRedis();
-  replicas = await Promise.all(
-    [1, 2, 3].map((n) =>
-      startGateway({
-        env: {
-          OPENCLAW_REDIS_URL: redis.url,
-          OPENCLAW_GATEWAY_TOKEN: TOKEN,
-          OPENCLAW_GATEWAY_TRUSTED_PROXIES: '127.0.0.1/32',
-          OPENCLAW_REPLICA_ID: `replica-${n}`,
-        },
-      }),
-    ),
-  );
+  replicas = await Promise.all([1, 2, 3].map((n) => startGateway({ env: replicaEnv(n), drainSeconds: 1 })));
   ingress = await startIngress(replicas.map((replica) => replica.port));
 }, 60_000);
 
@@ -99,8 +98,75 @@ describe('behind nginx', () => {
     expect(reply).toMatchObject({ jsonrpc: '2.0', id: 1, result: { role: 'control', auth: { method: 'token' } } });
   });
 
-  it('keeps serving when a replica dies', async () => {
-    await replicas[2]!.kill();
+  it('pairs a device through the ingress; its token works over WebSocket and HTTP on whichever replica', async () => {
+    const { client: control } = await connectRpc(ingress.wsUrl, { role: 'control', auth: { token: TOKEN } }, { localAddress: '127.0.0.9' });
+    const device = await openRpc(ingress.wsUrl, { localAddress: '127.0.0.10' });
+    try {
+      const requested = await device.call('node.pair.request', { displayName: 'ingress phone', platform: 'ios' });
+      const { requestId, deviceId } = requested.result as { requestId: string; deviceId: string };
+      const approved = await control.call('node.pair.approve', { requestId });
+      expect(approved.result).toMatchObject({ deviceId });
+      const resolved = await device.waitForNotification('node.pair.resolved');
+      const { token } = resolved.params as { token: string };
+      expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      for (let i = 0; i < 3; i++) {
+        const { client: node, result } = await connectRpc(ingress.wsUrl, { role: 'node', auth: { token } }, { localAddress: '127.0.0.10' });
+        expect(result).toMatchObject({ role: 'node', auth: { method: 'device', identity: `device:${deviceId}` } });
+        node.close();
+        const whoami = await fetchFrom('127.0.0.10', `${ingress.url}/v1/whoami`, { headers: bearer(token) });
+        expect(await whoami.json()).toEqual({ method: 'device', identity: `device:${deviceId}`, role: 'node', clientIp: '127.0.0.10' });
+      }
+    } finally {
+      device.close();
+      control.close();
+    }
+  });
+
+  it('a rolling restart (SIGTERM one replica at a time) under steady load gives no 5xx', async () => {
+    const statuses = new Map<number | string, number>();
+    let running = true;
+    const load = (async () => {
+      while (running) {
+        try {
+          const response = await fetchFrom('127.0.0.11', `${ingress.url}/v1/models`, { headers: bearer(TOKEN) });
+          await response.arrayBuffer();
+          statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+        } catch (error) {
+          statuses.set(String((error as Error).message), (statuses.get(String((error as Error).message)) ?? 0) + 1);
+        }
+      }
+    })();
+    for (let i = 0; i < replicas.length; i++) {
+      const old = replicas[i]!;
+      expect(await old.stop('SIGTERM')).toBe(0);
+      replicas[i] = await startGateway({ port: old.port, env: replicaEnv(i + 1), drainSeconds: 1 });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    running = false;
+    await load;
+    const total = [...statuses.values()].reduce((sum, count) => sum + count, 0);
+    expect(total).toBeGreaterThan(50);
+    expect(Object.fromEntries(statuses)).toEqual({ 200: total });
+  }, 60_000);
+
+  it('loses nothing when a replica dies: clients reconnect to another and paired devices still work', async () => {
+    const { client: control } = await connectRpc(ingress.wsUrl, { role: 'control', auth: { token: TOKEN } }, { localAddress: '127.0.0.12' });
+    const before = (await control.call('device.list', {})).result as { devices: unknown[] };
+    expect(before.devices.length).toBeGreaterThan(0);
+    control.close();
+    const sessions = await Promise.all(
+      Array.from({ length: 6 }, () => connectRpc(ingress.wsUrl, { role: 'control', auth: { token: TOKEN } }, { localAddress: '127.0.0.13' })),
+    );
+    const doomed = replicas[2]!;
+    const onDoomed = sessions.filter(({ result }) => (result.server as { replicaId: string }).replicaId === 'replica-3');
+    await doomed.kill();
+    for (const { client } of onDoomed) expect((await client.closed).code).toBeGreaterThan(0);
+    const { client: again, result } = await connectRpc(ingress.wsUrl, { role: 'control', auth: { token: TOKEN } }, { localAddress: '127.0.0.13' });
+    expect((result.server as { replicaId: string }).replicaId).not.toBe('replica-3');
+    const after = (await again.call('device.list', {})).result as { devices: unknown[] };
+    expect(after.devices).toEqual(before.devices);
+    again.close();
+    for (const { client } of sessions) client.close();
     for (let i = 0; i < 9; i++) {
       const response = await fetchFrom('127.0.0.8', `${ingress.url}/v1/models`, { headers: bearer(TOKEN) });
       expect(response.status).toBe(200);
