@@ -1,23 +1,19 @@
 #!/usr/bin/env node
 import { UsageError } from './cli/args.js';
-import { configCommand } from './cli/configCommand.js';
-import { devicesCommand } from './cli/devicesCommand.js';
-import { gatewayCommand } from './cli/gatewayCommand.js';
 import { EXIT, processIo, type CliIo } from './cli/io.js';
-import { logsCommand } from './cli/logsCommand.js';
-import { statusCommand } from './cli/statusCommand.js';
-import { tokenCommand } from './cli/tokenCommand.js';
 import { VERSION } from './version.js';
 
 type Command = (argv: string[], io: CliIo) => Promise<number>;
 
-const COMMANDS: Record<string, { run: Command; summary: string }> = {
-  gateway: { run: gatewayCommand, summary: 'run one gateway replica' },
-  status: { run: statusCommand, summary: 'ask a running gateway for its status' },
-  config: { run: configCommand, summary: 'config get <key> | config validate' },
-  token: { run: tokenCommand, summary: 'token generate: print a new random token' },
-  logs: { run: logsCommand, summary: 'print the gateway log lines (-f follows, -n N)' },
-  devices: { run: devicesCommand, summary: 'devices pending|list|approve|reject|rotate|revoke' },
+// Commands load on demand: `config get` or `token generate` should not pay for fastify, ioredis and the
+// OpenTelemetry SDK that only `gateway` needs.
+const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }> = {
+  gateway: { load: async () => (await import('./cli/gatewayCommand.js')).gatewayCommand, summary: 'run one gateway replica' },
+  status: { load: async () => (await import('./cli/statusCommand.js')).statusCommand, summary: 'ask a running gateway for its status' },
+  config: { load: async () => (await import('./cli/configCommand.js')).configCommand, summary: 'config get <key> | config validate' },
+  token: { load: async () => (await import('./cli/tokenCommand.js')).tokenCommand, summary: 'token generate: print a new random token' },
+  logs: { load: async () => (await import('./cli/logsCommand.js')).logsCommand, summary: 'print the gateway log lines (-f follows, -n N)' },
+  devices: { load: async () => (await import('./cli/devicesCommand.js')).devicesCommand, summary: 'devices pending|list|approve|reject|rotate|revoke' },
 };
 
 const HELP = `Usage: openclaw <command> [options]
@@ -46,7 +42,8 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     return EXIT.usage;
   }
   try {
-    return await command.run(rest, io);
+    const run = await command.load();
+    return await run(rest, io);
   } catch (error) {
     if (error instanceof UsageError) {
       io.err(`openclaw ${name}: ${error.message} (see openclaw ${name} --help)`);

@@ -9,7 +9,7 @@ import type { Store } from '../store/types.js';
 import type { GatewayMetrics } from '../telemetry/GatewayMetrics.js';
 import type { Logger } from '../telemetry/logger.js';
 import { addEvent, traceAuth } from '../telemetry/spans.js';
-import { buildAuthChain, runAuthChain } from './authChain.js';
+import { buildAuthChain, runAuthChain, type ChainResult } from './authChain.js';
 import { pathOf, secretFromHeaders } from './credentials.js';
 import { DeviceTokenCache } from './DeviceTokenCache.js';
 import type { AuthContext, AuthOutcome, Authenticator, Transport } from './types.js';
@@ -90,15 +90,18 @@ export class AuthService {
     return this.chain.map((authenticator) => authenticator.method);
   }
 
-  contextFor(raw: IncomingMessage, transport: Transport, options: ContextOptions = {}): AuthContext {
+  contextFor(raw: IncomingMessage, transport: Transport, options?: ContextOptions): AuthContext {
     const address = resolveClientAddress(raw, this.trustedProxies);
     return {
       transport,
-      ...address,
+      peerIp: address.peerIp,
+      clientIp: address.clientIp,
+      peerIsTrustedProxy: address.peerIsTrustedProxy,
       headers: raw.headers,
-      secret: options.secret ?? secretFromHeaders(raw.headers),
-      secretOnly: options.secretOnly === true,
+      secret: options?.secret ?? secretFromHeaders(raw.headers),
+      secretOnly: options?.secretOnly === true,
       path: pathOf(raw.url),
+      secretDigestMemo: undefined,
     };
   }
 
@@ -121,23 +124,52 @@ export class AuthService {
 
   /** One decision, traced as the `auth` span and counted in openclaw_auth_attempts_total. */
   authenticate(context: AuthContext): Promise<AuthOutcome> {
-    return traceAuth(context, async () => {
-      const outcome = await this.decide(context);
-      this.metrics?.authOutcome(outcome);
-      return outcome;
+    try {
+      const outcome = this.authenticateNow(context);
+      return outcome instanceof Promise ? outcome : Promise.resolve(outcome);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * The same decision, answered synchronously when it needs no I/O — every success (bearer, password, a
+   * cached device) and every refusal of a blocked client — so the HTTP hook pays no promise for them.
+   * Only a store lookup or the failure path (the shared counter) returns a promise.
+   */
+  authenticateNow(context: AuthContext): AuthOutcome | Promise<AuthOutcome> {
+    return traceAuth(context, () => {
+      const outcome = this.decide(context);
+      if (outcome instanceof Promise) return outcome.then((settled) => this.counted(settled));
+      return this.counted(outcome);
     });
   }
 
-  private async decide(context: AuthContext): Promise<AuthOutcome> {
+  private counted(outcome: AuthOutcome): AuthOutcome {
+    this.metrics?.authOutcome(outcome);
+    return outcome;
+  }
+
+  private decide(context: AuthContext): AuthOutcome | Promise<AuthOutcome> {
     const blocked = this.blockedOutcome(context);
     if (blocked) return blocked;
-    const result = await runAuthChain(this.chain, context);
+    const result = runAuthChain(this.chain, context);
+    if (result instanceof Promise) return result.then((settled) => this.conclude(context, settled));
+    return this.conclude(context, result);
+  }
+
+  private conclude(context: AuthContext, result: ChainResult): AuthOutcome | Promise<AuthOutcome> {
     if (result.kind === 'authenticated') return { ok: true, identity: result.identity };
     if (result.kind === 'unavailable') {
       this.logger.warn({ clientIp: context.clientIp, reason: result.reason, path: context.path, transport: context.transport }, 'auth unavailable');
       return { ok: false, type: 'unavailable', reason: 'Authentication is temporarily unavailable.' };
     }
-    const reason = result.reason ?? this.failureReason(context);
+    return this.refuse(context, result.reason);
+  }
+
+  /** The failure path: counted in the shared limiter (Redis), logged, maybe blocked. */
+  private async refuse(context: AuthContext, chainReason: string | undefined): Promise<AuthOutcome> {
+    const reason = chainReason ?? this.failureReason(context);
     const key = rateLimitKey(context.clientIp);
     const verdict = await this.limiter.recordFailure(key);
     const failures = verdict.kind === 'counted' ? verdict.failures : undefined;

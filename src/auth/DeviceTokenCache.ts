@@ -82,6 +82,24 @@ export class DeviceTokenCache {
     };
   }
 
+  /**
+   * What the cache can answer on its own, synchronously: the device (a trusted, live hit), null (a trusted,
+   * live miss), or undefined when only findByTokenHash can (not cached, expired, or invalidations not flowing).
+   */
+  peek(tokenHash: string): DeviceRecord | null | undefined {
+    if (!this.invalidationsFlowing()) return undefined;
+    const now = this.now();
+    const hit = this.positive.get(tokenHash);
+    if (hit) {
+      if (hit.expiresAt <= now) return undefined;
+      this.positive.delete(tokenHash);
+      this.positive.set(tokenHash, hit); // most recently used goes last
+      return hit.value;
+    }
+    const miss = this.negative.get(tokenHash);
+    return miss && miss.expiresAt > now ? null : undefined;
+  }
+
   async findByTokenHash(tokenHash: string): Promise<DeviceRecord | null> {
     const now = this.now();
     let hit = this.positive.get(tokenHash);

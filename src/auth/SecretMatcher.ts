@@ -1,8 +1,15 @@
 import { hash, timingSafeEqual } from 'node:crypto';
+import type { AuthContext } from './types.js';
 
 /** SHA-256 of a presented secret: what SecretMatcher compares, and (as hex) a device token's lookup hash. */
 export function secretDigest(value: string): Buffer {
   return hash('sha256', value, 'buffer'); // one-shot: about half the cost of createHash() on the hot path
+}
+
+/** The presented secret's digest, hashed once per request however many methods compare it. */
+export function presentedDigest(context: AuthContext): Buffer | undefined {
+  if (context.secret === undefined) return undefined;
+  return (context.secretDigestMemo ??= secretDigest(context.secret));
 }
 
 /**

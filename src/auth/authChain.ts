@@ -38,23 +38,43 @@ export type ChainResult =
   /** No method answered and a lookup could not be made (store down): not the client's fault. */
   | { readonly kind: 'unavailable'; readonly reason: string };
 
-/** First success wins; a `reject` ends the walk; a lookup error lets later methods still answer. */
-export async function runAuthChain(chain: readonly Authenticator[], context: AuthContext): Promise<ChainResult> {
-  let lookupFailed: string | undefined;
-  for (const authenticator of chain) {
+/**
+ * First success wins; a `reject` ends the walk; a lookup error lets later methods still answer. Synchronous
+ * as long as every method asked answers synchronously (the hot path: no promise, no microtask turn).
+ */
+export function runAuthChain(chain: readonly Authenticator[], context: AuthContext): ChainResult | Promise<ChainResult> {
+  return walkChain(chain, context, 0, undefined);
+}
+
+function walkChain(
+  chain: readonly Authenticator[],
+  context: AuthContext,
+  start: number,
+  lookupFailed: string | undefined,
+): ChainResult | Promise<ChainResult> {
+  for (let index = start; index < chain.length; index++) {
+    const authenticator = chain[index] as Authenticator;
     if (context.secretOnly && !SECRET_METHODS.has(authenticator.method)) continue;
-    let decision: AuthDecision;
+    let decision: AuthDecision | Promise<AuthDecision>;
     try {
-      const pending = authenticator.authenticate(context);
-      // Most methods answer synchronously; awaiting those would cost a microtask turn each.
-      decision = pending instanceof Promise ? await pending : pending;
+      decision = authenticator.authenticate(context);
     } catch {
       lookupFailed = `${authenticator.method} lookup failed`;
       continue;
     }
-    if (decision.kind === 'authenticated') return decision;
-    if (decision.kind === 'reject') return { kind: 'rejected', reason: decision.reason };
+    if (decision instanceof Promise) {
+      const failed = lookupFailed;
+      return decision.then(
+        (settled) => (settled.kind === 'next' ? walkChain(chain, context, index + 1, failed) : chainEnd(settled)),
+        () => walkChain(chain, context, index + 1, `${authenticator.method} lookup failed`),
+      );
+    }
+    if (decision.kind !== 'next') return chainEnd(decision);
   }
   if (lookupFailed !== undefined) return { kind: 'unavailable', reason: lookupFailed };
   return { kind: 'rejected', reason: undefined };
+}
+
+function chainEnd(decision: Exclude<AuthDecision, { kind: 'next' }>): ChainResult {
+  return decision.kind === 'authenticated' ? decision : { kind: 'rejected', reason: decision.reason };
 }

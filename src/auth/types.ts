@@ -29,6 +29,8 @@ export interface AuthContext {
   readonly secretOnly?: boolean;
   /** Request path without the query string, for the `auth failed` log line. */
   readonly path?: string;
+  /** secretDigest(secret), computed once by the first method that needs it (presentedDigest()). */
+  secretDigestMemo?: Buffer | undefined;
 }
 
 export type AuthDecision =

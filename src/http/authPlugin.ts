@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { AuthService } from '../auth/AuthService.js';
 import { hasQuerySecret } from '../auth/credentials.js';
 import type { AuthOutcome } from '../auth/types.js';
@@ -48,6 +48,20 @@ function rateLimitedError(retryAfterSeconds: number): GatewayError {
   return error;
 }
 
+function querySecretError(): GatewayError {
+  return new GatewayError('invalid_request', 'Send credentials in the Authorization or X-OpenClaw-Token header, never in the query string.');
+}
+
+/** Lets the request through with its identity, or answers it (then the hook chain ends without done()). */
+function admit(request: FastifyRequest, reply: FastifyReply, outcome: AuthOutcome, done: HookHandlerDoneFunction): void {
+  if (!outcome.ok) {
+    sendError(reply, outcomeError(outcome));
+    return;
+  }
+  request.identity = outcome.identity;
+  done();
+}
+
 /**
  * Authenticates every route that is not `config.public`, in onRequest (before any body is read). Unknown
  * routes answer 404 without authentication. Registered without encapsulation so that it covers routes
@@ -57,18 +71,29 @@ export function authPlugin(auth: AuthService) {
   const plugin = async function authentication(app: FastifyInstance): Promise<void> {
     app.decorateRequest('identity', null);
     app.decorateRequest('clientIp', '');
-    app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    // Callback style: a decision that needs no I/O (every success, every blocked client) costs no promise.
+    app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
       const context = auth.contextFor(request.raw, 'http');
       request.clientIp = context.clientIp;
-      if (request.is404 || request.routeOptions.config?.public === true) return;
-      const blocked = auth.blockedOutcome(context);
-      if (blocked && !blocked.ok) return sendError(reply, outcomeError(blocked));
-      if (hasQuerySecret(request.raw.url)) {
-        return sendError(reply, new GatewayError('invalid_request', 'Send credentials in the Authorization or X-OpenClaw-Token header, never in the query string.'));
+      if (request.is404) return done();
+      // Public routes need no credentials, but a secret in their URL is refused all the same: the
+      // WebSocket upgrade on GET / is where clients most often try `?token=`.
+      if (request.routeOptions.config?.public === true) {
+        if (hasQuerySecret(request.raw.url)) sendError(reply, querySecretError());
+        else done();
+        return;
       }
-      const outcome = await auth.authenticate(context);
-      if (!outcome.ok) return sendError(reply, outcomeError(outcome));
-      request.identity = outcome.identity;
+      const blocked = auth.blockedOutcome(context);
+      if (blocked && !blocked.ok) return void sendError(reply, outcomeError(blocked));
+      if (hasQuerySecret(request.raw.url)) return void sendError(reply, querySecretError());
+      let outcome: AuthOutcome | Promise<AuthOutcome>;
+      try {
+        outcome = auth.authenticateNow(context);
+      } catch (error) {
+        return done(error as Error);
+      }
+      if (outcome instanceof Promise) outcome.then((settled) => admit(request, reply, settled, done), done);
+      else admit(request, reply, outcome, done);
     });
     app.addHook('onClose', async () => auth.close());
   };

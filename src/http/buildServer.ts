@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { GatewayConfig } from '../config/types.js';
 import type { Logger } from '../telemetry/logger.js';
 import { registerErrorMapper } from './errorMapper.js';
+import { LazyRequestLogger } from './LazyRequestLogger.js';
 
 /** HTTP limits that bound what one client can hold open (slowloris, huge bodies); headers: gateway.http.headersTimeoutSeconds. */
 export const HTTP_TIMEOUTS = {
@@ -31,6 +32,7 @@ export function buildServer(config: GatewayConfig, logger: Logger): FastifyInsta
   const app = Fastify({
     loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: LazyRequestLogger.factory, // request.log's pino child only for requests that log
     bodyLimit: config.http.bodyLimitBytes,
     keepAliveTimeout: HTTP_TIMEOUTS.keepAliveTimeoutMs,
     requestTimeout: HTTP_TIMEOUTS.requestTimeoutMs,

@@ -1,10 +1,14 @@
-import { parseCidr, parseIp, type ParsedIp } from './ip.js';
+import { isIP } from 'node:net';
+import type ipaddr from 'ipaddr.js';
+import { ipv4Value, parseCidr, parseIp, type ParsedIp } from './ip.js';
 
 type Range = readonly [ParsedIp, number];
+/** An IPv4 range as 32-bit network and mask: checked per request without building an address object. */
+type Ipv4Range = readonly [network: number, mask: number];
 
 /** gateway.trustedProxies as parsed ranges: single IPs are /32 or /128. */
 export class TrustedProxies {
-  private readonly ipv4: Range[] = [];
+  private readonly ipv4: Ipv4Range[] = [];
   private readonly ipv6: Range[] = [];
 
   constructor(entries: readonly string[]) {
@@ -18,17 +22,32 @@ export class TrustedProxies {
   /** False for anything that is not an IP literal. */
   contains(ip: string): boolean {
     if (this.size === 0) return false;
+    const version = isIP(ip);
+    if (version === 4) return this.containsIpv4(ipv4Value(ip));
+    if (version === 0) return false;
     const parsed = parseIp(ip);
     if (!parsed) return false;
-    const ranges = parsed.kind() === 'ipv4' ? this.ipv4 : this.ipv6;
+    // An IPv4-mapped IPv6 address is the IPv4 address it maps.
+    if (parsed.kind() === 'ipv4') return this.containsIpv4(ipv4Value(parsed.toString()));
     // ipaddr's match() needs both sides of the same kind; the split above guarantees it.
-    return ranges.some(([network, bits]) => parsed.match(network as never, bits));
+    return this.ipv6.some(([network, bits]) => parsed.match(network as never, bits));
+  }
+
+  private containsIpv4(value: number): boolean {
+    for (const [network, mask] of this.ipv4) if (((value & mask) >>> 0) === network) return true;
+    return false;
   }
 
   private add(entry: string): void {
     const range = entry.includes('/') ? parseCidr(entry) : singleAddress(entry);
     if (!range) throw new Error(`invalid IP or CIDR "${entry}"`);
-    (range[0].kind() === 'ipv4' ? this.ipv4 : this.ipv6).push(range);
+    const [network, bits] = range;
+    if (network.kind() !== 'ipv4') {
+      this.ipv6.push(range);
+      return;
+    }
+    const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+    this.ipv4.push([(ipv4Value((network as ipaddr.IPv4).toString()) & mask) >>> 0, mask]);
   }
 }
 

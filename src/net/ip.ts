@@ -30,9 +30,30 @@ export function parseIp(text: string): ParsedIp | null {
 
 /** Canonical text of an IP (IPv4-mapped → IPv4, IPv6 compressed, no zone), or null when it is not an IP literal. */
 export function normalizeIp(text: string): string | null {
+  // node's isIP accepts IPv4 only as plain dotted-quad decimal without leading zeros: already canonical.
+  if (isIP(text) === 4) return text;
   const parsed = parseIp(text);
   if (!parsed) return null;
   return parsed.kind() === 'ipv6' ? (parsed as ipaddr.IPv6).toRFC5952String() : parsed.toString();
+}
+
+/**
+ * The 32-bit value of an IPv4 literal that `net.isIP` accepted (dotted-quad decimal, nothing else); the
+ * hot-path form for range checks, with no object built.
+ */
+export function ipv4Value(text: string): number {
+  let value = 0;
+  let octet = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 46 /* . */) {
+      value = (value << 8) | octet;
+      octet = 0;
+    } else {
+      octet = octet * 10 + (code - 48);
+    }
+  }
+  return ((value << 8) | octet) >>> 0;
 }
 
 /**

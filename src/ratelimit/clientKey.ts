@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type ipaddr from 'ipaddr.js';
 import { parseIp } from '../net/ip.js';
 
@@ -6,6 +7,7 @@ import { parseIp } from '../net/ip.js';
  * address would let it rotate through 2^64 fresh counters; IPv4 is counted per address.
  */
 export function rateLimitKey(clientIp: string): string {
+  if (isIP(clientIp) === 4) return clientIp; // node accepts canonical dotted-quad decimal only
   const parsed = parseIp(clientIp);
   if (!parsed) return clientIp;
   if (parsed.kind() === 'ipv4') return parsed.toString();

@@ -31,6 +31,7 @@ export class GatewayMetrics {
   private readonly storeErrors: Counter<'operation'>;
   private readonly busErrors: Counter;
   private wsSessionSource: (() => Iterable<RoleHolder>) | undefined;
+  private readonly httpLabelSets = new Map<string, Map<string, Record<'route' | 'status_class', string>>>();
 
   constructor(options: { version: string; defaultMetrics?: boolean }) {
     const registers = [this.registry];
@@ -134,7 +135,24 @@ export class GatewayMetrics {
 
   /** `route` must be a route template (fastify routeOptions.url) or `unknown`, never a raw URL. */
   httpRequest(route: string, statusCode: number, seconds: number): void {
-    this.httpDuration.observe({ route, status_class: statusClass(statusCode) }, seconds);
+    this.httpDuration.observe(this.httpLabels(route, statusCode), seconds);
+  }
+
+  /** One label object per route template and status class, built once instead of per response. */
+  private httpLabels(route: string, statusCode: number): Record<'route' | 'status_class', string> {
+    const statusClassText = statusClass(statusCode);
+    let byClass = this.httpLabelSets.get(route);
+    if (!byClass) {
+      byClass = new Map();
+      // Route templates are a closed set; the bound only guards against a caller passing raw URLs.
+      if (this.httpLabelSets.size < MAX_CACHED_ROUTES) this.httpLabelSets.set(route, byClass);
+    }
+    let labels = byClass.get(statusClassText);
+    if (!labels) {
+      labels = { route, status_class: statusClassText };
+      byClass.set(statusClassText, labels);
+    }
+    return labels;
   }
 
   storeError(operation: string): void {
@@ -164,7 +182,10 @@ export class GatewayMetrics {
   }
 }
 
+const MAX_CACHED_ROUTES = 256;
+const STATUS_CLASSES = ['other', '1xx', '2xx', '3xx', '4xx', '5xx'] as const;
+
 function statusClass(statusCode: number): string {
-  const hundreds = Math.floor(statusCode / 100);
-  return hundreds >= 1 && hundreds <= 5 ? `${hundreds}xx` : 'other';
+  const hundreds = (statusCode / 100) | 0;
+  return STATUS_CLASSES[hundreds >= 1 && hundreds <= 5 ? hundreds : 0] as string;
 }

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { GatewayMetrics } from './GatewayMetrics.js';
 
 /**
@@ -7,8 +7,10 @@ import type { GatewayMetrics } from './GatewayMetrics.js';
  */
 export function httpMetricsPlugin(metrics: Pick<GatewayMetrics, 'httpRequest'>) {
   const plugin = async function httpMetrics(app: FastifyInstance): Promise<void> {
-    app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
+    // Callback style: an async hook would cost a promise on every response.
+    app.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
       metrics.httpRequest(request.routeOptions.url ?? 'unknown', reply.statusCode, reply.elapsedTime / 1000);
+      done();
     });
   };
   (plugin as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;

@@ -1,4 +1,4 @@
-import { SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import { INVALID_SPAN_CONTEXT, ProxyTracerProvider, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
 import type { AuthContext, AuthOutcome } from '../auth/types.js';
 import { PRODUCT_NAME, VERSION } from '../version.js';
 
@@ -8,16 +8,31 @@ import { PRODUCT_NAME, VERSION } from '../version.js';
  * results, roles and addresses only.
  */
 const tracer = trace.getTracer(PRODUCT_NAME, VERSION);
+/** What the API's global provider delegates to until an SDK registers one. */
+const NOOP_TRACER_PROVIDER = new ProxyTracerProvider().getDelegate();
+const NON_RECORDING_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
+/**
+ * The span a hot path may skip creating: with no SDK registered (tracing off) or inside an unsampled trace
+ * (parent-based sampling never samples its children), a new span would record nothing, so callers run
+ * their work directly instead of paying for a span object and a context switch. Undefined when a real
+ * span is needed.
+ */
+function skippableSpan(): Span | undefined {
+  const parent = trace.getActiveSpan();
+  if (parent) return parent.isRecording() ? undefined : parent;
+  const provider = trace.getTracerProvider() as Partial<ProxyTracerProvider>;
+  return provider.getDelegate?.() === NOOP_TRACER_PROVIDER ? NON_RECORDING_SPAN : undefined;
+}
 
 /**
  * Runs fn inside a new active span (child of the current one); ends it when fn returns or settles. Within
  * an unsampled trace fn gets the current non-recording span instead (so its attributes go nowhere).
  */
 export function withSpan<T>(name: string, attributes: Attributes, fn: (span: Span) => T): T {
-  // Inside an unsampled trace a child is never sampled (parent-based sampling): skip creating it and
-  // switching context, which is most of what tracing costs per request at a 0.1 ratio.
-  const parent = trace.getActiveSpan();
-  if (parent && !parent.isRecording()) return fn(parent);
+  // Most of what tracing costs per request at a 0.1 ratio, and all it costs when off.
+  const skipped = skippableSpan();
+  if (skipped) return fn(skipped);
   return tracer.startActiveSpan(name, { attributes }, (span) => {
     let result: T;
     try {
@@ -59,12 +74,23 @@ export function setSpanAttributes(attributes: Attributes): void {
  * openclaw.auth.method / openclaw.auth.result from the outcome. Rate-limit decisions inside it are events
  * (`openclaw.ratelimit.*`, added by the auth service with addEvent).
  */
-export function traceAuth(context: Pick<AuthContext, 'clientIp' | 'transport'>, run: () => Promise<AuthOutcome>): Promise<AuthOutcome> {
+export function traceAuth(
+  context: Pick<AuthContext, 'clientIp' | 'transport'>,
+  run: () => AuthOutcome | Promise<AuthOutcome>,
+): AuthOutcome | Promise<AuthOutcome> {
+  // Synchronous decisions stay synchronous, and nothing is built for a span that records nothing.
+  if (skippableSpan()) return run();
   const attributes = { 'client.address': context.clientIp, 'openclaw.auth.transport': context.transport };
-  return withSpan('auth', attributes, async (span) => {
-    const outcome = await run();
-    span.setAttributes(authOutcomeAttributes(outcome));
-    return outcome;
+  return withSpan('auth', attributes, (span) => {
+    const outcome = run();
+    if (!(outcome instanceof Promise)) {
+      span.setAttributes(authOutcomeAttributes(outcome));
+      return outcome;
+    }
+    return outcome.then((settled) => {
+      span.setAttributes(authOutcomeAttributes(settled));
+      return settled;
+    });
   });
 }
 

@@ -14,7 +14,7 @@ export interface ConnectionDeps extends ConnectDeps {
   readonly maxConnectionsPerClientIp: number;
 }
 
-/** Takes over a freshly upgraded socket: admission, handshake timeout, frames, cleanup. */
+/** Takes over a freshly upgraded socket: admission, frames, cleanup (the handshake timeout is the sweep's). */
 export function acceptConnection(socket: WebSocket, upgrade: IncomingMessage, deps: ConnectionDeps): WsSession | undefined {
   const { clientIp } = deps.auth.contextFor(upgrade, 'ws');
   const session = new WsSession(socket, clientIp, (slow) =>
@@ -28,9 +28,6 @@ export function acceptConnection(socket: WebSocket, upgrade: IncomingMessage, de
     return undefined;
   }
   session.upgrade = upgrade;
-  session.handshakeTimer = setTimeout(() => {
-    if (!session.connected) session.close(CLOSE_CODES.policyViolation, 'connect timeout');
-  }, WS_LIMITS.handshakeTimeoutMs);
   socket.on('message', (data, isBinary) => onFrame(session, data, isBinary, deps));
   socket.on('pong', () => {
     session.missedPongs = 0;

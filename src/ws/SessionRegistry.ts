@@ -11,6 +11,8 @@ export class SessionRegistry {
   private readonly byRole = new Map<Role, Set<WsSession>>();
   private readonly byDevice = new Map<string, Set<WsSession>>();
   private readonly perClientIp = new Map<string, number>();
+  /** Sessions still waiting for `connect`, oldest first (a Set keeps insertion order). */
+  private readonly pending = new Set<WsSession>();
 
   constructor(private readonly maxSessions: number = WS_LIMITS.maxSessionsPerReplica) {}
 
@@ -25,11 +27,13 @@ export class SessionRegistry {
     if (maxPerClientIp > 0 && count >= maxPerClientIp) return 'client_ip_limit';
     this.perClientIp.set(session.clientIp, count + 1);
     this.byId.set(session.id, session);
+    this.pending.add(session);
     return 'admitted';
   }
 
   markConnected(session: WsSession, role: Role, identity: Identity, deviceTokenHash: string | undefined): void {
     if (!this.byId.has(session.id)) return;
+    this.pending.delete(session);
     session.state = 'connected';
     session.role = role;
     session.identity = identity;
@@ -41,11 +45,20 @@ export class SessionRegistry {
   remove(session: WsSession): void {
     if (this.byId.get(session.id) !== session) return;
     this.byId.delete(session.id);
+    this.pending.delete(session);
     const count = (this.perClientIp.get(session.clientIp) ?? 1) - 1;
     if (count > 0) this.perClientIp.set(session.clientIp, count);
     else this.perClientIp.delete(session.clientIp);
     if (session.role) removeFrom(this.byRole, session.role, session);
     if (session.deviceId) removeFrom(this.byDevice, session.deviceId, session);
+  }
+
+  /** Sessions admitted at or before `admittedBefore` (ms epoch) that have not connected yet, oldest first. */
+  *pendingSince(admittedBefore: number): Generator<WsSession> {
+    for (const session of this.pending) {
+      if (session.admittedAt > admittedBefore) return;
+      yield session;
+    }
   }
 
   get(sessionId: string): WsSession | undefined {

@@ -10,10 +10,13 @@ export type FrameKind = 'response' | 'notification';
 
 /**
  * One WebSocket connection. Kept small on purpose (target < 16 KB RSS per idle session): no
- * per-session buffers beyond the socket's own, timers only until `connect`.
+ * per-session buffers beyond the socket's own and no per-session timers (the replica's sweep enforces
+ * the handshake timeout and sends pings).
  */
 export class WsSession implements RpcSessionView {
   readonly id = randomUUID();
+  /** When the socket was accepted (ms epoch); the sweep closes it 10 s later unless it connected. */
+  readonly admittedAt = Date.now();
   state: SessionState = 'pending';
   role: Role | undefined;
   identity: Identity | undefined;
@@ -25,7 +28,6 @@ export class WsSession implements RpcSessionView {
   missedPongs = 0;
   /** Held only until `connect`, which authenticates against the upgrade request. */
   upgrade: IncomingMessage | undefined;
-  handshakeTimer: NodeJS.Timeout | undefined;
   private disposers: Array<() => void> | undefined;
   private droppedNotifications = 0;
 
@@ -81,12 +83,10 @@ export class WsSession implements RpcSessionView {
     (this.disposers ??= []).push(dispose);
   }
 
-  /** The socket closed: release timers, follows and the upgrade request. */
+  /** The socket closed: release follows and the upgrade request. */
   dispose(): void {
     this.state = 'closed';
     this.upgrade = undefined;
-    if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
-    this.handshakeTimer = undefined;
     const disposers = this.disposers ?? [];
     this.disposers = undefined;
     for (const dispose of disposers) {

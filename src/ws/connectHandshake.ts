@@ -58,8 +58,6 @@ export async function performConnect(session: WsSession, rawParams: unknown, dep
     identity.method === 'device' && context.secret !== undefined ? createHash('sha256').update(context.secret).digest('hex') : undefined;
   deps.sessions.markConnected(session, params.role, identity, deviceTokenHash);
   session.upgrade = undefined;
-  if (session.handshakeTimer) clearTimeout(session.handshakeTimer);
-  session.handshakeTimer = undefined;
   deps.logger.info(
     {
       sessionId: session.id,

@@ -1,6 +1,8 @@
-import fastifyWebsocket from '@fastify/websocket';
+import type { IncomingMessage } from 'node:http';
+import { ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { WebSocket } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { GatewayError } from '../errors.js';
 import { sendError } from '../http/errorMapper.js';
 import type { GatewayServices } from '../services.js';
@@ -12,6 +14,7 @@ import { RpcDispatcher } from './rpc/RpcDispatcher.js';
 import type { RpcMethod } from './rpc/RpcMethod.js';
 import { acceptConnection, type ConnectionDeps } from './SessionConnection.js';
 import type { SessionRegistry } from './SessionRegistry.js';
+import { startSessionSweep } from './sessionSweep.js';
 
 export interface WebsocketApiOptions {
   readonly services: GatewayServices;
@@ -24,10 +27,18 @@ export interface WebsocketApiOptions {
 /** Methods every gateway serves, whatever features are wired. */
 export const CORE_RPC_METHODS: readonly RpcMethod[] = [statusMethod, logsTailMethod];
 
+/** Marks an upgrade request sent through fastify's router (see onUpgrade). */
+const UPGRADE_SOCKET = Symbol('openclaw.upgradeSocket');
+const UPGRADE_HEAD = Symbol('openclaw.upgradeHead');
+type RoutedUpgrade = IncomingMessage & { [UPGRADE_SOCKET]?: Duplex; [UPGRADE_HEAD]?: Buffer };
+
 /**
- * The JSON-RPC WebSocket API on GET / of the HTTP port. Registered on the root instance (not
- * encapsulated) so @fastify/websocket's upgrade handling covers every route, and so its preClose
- * hook runs after ours, which closes every session with 1012 first.
+ * The JSON-RPC WebSocket API on GET / of the HTTP port. The server's 'upgrade' event is handled here with
+ * a ws server in noServer mode: a plain `GET /` upgrade (what every client sends) is accepted directly,
+ * without fastify's per-request objects and hooks, since the route is public and `connect` authenticates.
+ * Any other upgrade (another path, a query string) goes through fastify's router, so it gets exactly the
+ * HTTP answer a plain request would (404, 401, 400 for a secret in the URL), and the socket is closed after.
+ * Registered on the root instance (not encapsulated) so its preClose hook sees every route.
  */
 export function websocketApi(options: WebsocketApiOptions) {
   const plugin = async function websocketApiPlugin(app: FastifyInstance): Promise<void> {
@@ -42,14 +53,15 @@ export function websocketApi(options: WebsocketApiOptions) {
       dispatcher,
       maxConnectionsPerClientIp: services.config.ws.maxConnectionsPerIp,
     };
-    const stopListening = notifier.listen();
-    const stopHeartbeat = startHeartbeat(sessions, services.config.ws.pingIntervalSeconds);
-
-    app.addHook('preClose', async () => {
-      stopHeartbeat();
-      await closeAllSessions(sessions);
+    // clientTracking off: the SessionRegistry already holds every session.
+    const wss = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      maxPayload: WS_LIMITS.maxPayloadBytes,
+      perMessageDeflate: false,
     });
-    app.addHook('onClose', async () => stopListening());
+    const stopListening = notifier.listen();
+    const stopSweep = startSessionSweep(sessions, services.config.ws.pingIntervalSeconds);
 
     function onSocketError(this: WebSocket, error: Error): void {
       // ws has already answered protocol errors (oversize → 1009, bad frames → 1002); just record them
@@ -61,50 +73,74 @@ export function websocketApi(options: WebsocketApiOptions) {
       this.terminate();
     }
 
-    await app.register(fastifyWebsocket, {
-      options: { maxPayload: WS_LIMITS.maxPayloadBytes, perMessageDeflate: false },
-      errorHandler: (error: Error, socket: WebSocket) => onSocketError.call(socket, error),
+    function upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+      wss.handleUpgrade(request, socket, head, (websocket) => {
+        websocket.on('error', onSocketError);
+        acceptConnection(websocket, request, deps);
+      });
+    }
+
+    function onUpgradeSocketError(this: Duplex): void {
+      this.destroy();
+    }
+
+    function onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+      if (request.url === '/' && request.method === 'GET') {
+        upgrade(request, socket, head);
+        return;
+      }
+      // node removed its own error listener before emitting 'upgrade'; guard the socket while fastify routes
+      socket.on('error', onUpgradeSocketError);
+      const routed = request as RoutedUpgrade;
+      routed[UPGRADE_SOCKET] = socket;
+      routed[UPGRADE_HEAD] = head;
+      const response = new ServerResponse(request);
+      try {
+        response.assignSocket(socket as never);
+        app.routing(request, response);
+      } catch (error) {
+        logger.warn({ err: error }, 'websocket upgrade failed');
+        socket.destroy();
+      }
+    }
+    app.server.on('upgrade', onUpgrade);
+
+    // A routed upgrade that got an HTTP answer (any route, any status) leaves nothing open.
+    app.addHook('onResponse', async (request: FastifyRequest) => {
+      (request.raw as RoutedUpgrade)[UPGRADE_SOCKET]?.destroy();
+    });
+    app.addHook('preClose', async () => {
+      app.server.off('upgrade', onUpgrade);
+      stopSweep();
+      await closeAllSessions(sessions);
+    });
+    app.addHook('onClose', async () => {
+      stopListening();
+      wss.close();
     });
 
     app.route({
       method: 'GET',
       url: '/',
       config: { public: true },
-      handler: async (_request: FastifyRequest, reply: FastifyReply) =>
-        sendError(reply, new GatewayError('not_found', 'GET / is the WebSocket API: connect with a WebSocket client.')),
-      wsHandler: (socket: WebSocket, request: FastifyRequest) => {
-        // @fastify/websocket's error listener holds the fastify request and reply for the socket's
-        // whole life; ours holds nothing, which keeps idle sessions small.
-        socket.removeAllListeners('error');
-        socket.on('error', onSocketError);
-        acceptConnection(socket, request.raw, deps);
+      handler: async (request: FastifyRequest, reply: FastifyReply) => {
+        const routed = request.raw as RoutedUpgrade;
+        const socket = routed[UPGRADE_SOCKET];
+        if (socket === undefined) {
+          return sendError(reply, new GatewayError('not_found', 'GET / is the WebSocket API: connect with a WebSocket client.'));
+        }
+        // GET /?… upgrade that passed the hooks: ws owns the socket (and its errors) from here.
+        reply.hijack();
+        routed[UPGRADE_SOCKET] = undefined;
+        socket.off('error', onUpgradeSocketError);
+        upgrade(request.raw, socket, routed[UPGRADE_HEAD] ?? Buffer.alloc(0));
+        return reply;
       },
     });
   };
   // Same effect as fastify-plugin: register on the parent instance instead of a child context.
   (plugin as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;
   return plugin;
-}
-
-/** One replica-wide timer pings every session; a peer that missed two pongs is cut off. */
-function startHeartbeat(sessions: SessionRegistry, intervalSeconds: number): () => void {
-  if (intervalSeconds <= 0) return () => {};
-  const timer = setInterval(() => {
-    for (const session of sessions.all()) {
-      if (session.missedPongs >= 2) {
-        session.socket.terminate();
-        continue;
-      }
-      session.missedPongs += 1;
-      try {
-        session.socket.ping();
-      } catch {
-        // the socket is closing; its close event removes the session
-      }
-    }
-  }, intervalSeconds * 1000);
-  timer.unref();
-  return () => clearInterval(timer);
 }
 
 /** Shutdown: 1012 to everyone, then wait briefly for the closing handshakes before cutting the rest. */

@@ -1,5 +1,6 @@
+import type { DeviceRecord } from '../../store/types.js';
 import type { DeviceTokenCache } from '../DeviceTokenCache.js';
-import { secretDigest, type SecretMatcher } from '../SecretMatcher.js';
+import { presentedDigest, type SecretMatcher } from '../SecretMatcher.js';
 import type { AuthContext, AuthDecision, Authenticator } from '../types.js';
 
 /** 32 random bytes, base64url without padding. */
@@ -10,6 +11,7 @@ const NEXT: AuthDecision = { kind: 'next' };
  * A paired device's token, looked up by its SHA-256 through the in-process cache. A secret that is the
  * configured token or password, or that cannot be a device token, skips the lookup: device tokens are
  * random, so that is the documented order without a store round trip on the bearer/password hot path.
+ * A cache hit answers synchronously (a Map lookup after the one digest); only a miss goes to the store.
  */
 export class DeviceTokenAuthenticator implements Authenticator {
   readonly method = 'device' as const;
@@ -19,17 +21,23 @@ export class DeviceTokenAuthenticator implements Authenticator {
     private readonly sharedSecrets: readonly SecretMatcher[],
   ) {}
 
-  async authenticate(context: AuthContext): Promise<AuthDecision> {
+  authenticate(context: AuthContext): AuthDecision | Promise<AuthDecision> {
     const { secret } = context;
-    if (secret === undefined || !DEVICE_TOKEN_SHAPE.test(secret)) return NEXT;
-    // One SHA-256 serves both checks: the lookup hash is its hex (deviceTokenHash).
-    const digest = secretDigest(secret);
-    if (this.sharedSecrets.some((shared) => shared.matchesDigest(digest))) return NEXT;
-    const device = await this.devices.findByTokenHash(digest.toString('hex'));
-    if (!device) return NEXT;
-    return {
-      kind: 'authenticated',
-      identity: { method: 'device', identity: `device:${device.deviceId}`, role: 'node', deviceId: device.deviceId },
-    };
+    if (secret === undefined || secret.length !== 43 || !DEVICE_TOKEN_SHAPE.test(secret)) return NEXT;
+    // One SHA-256 serves every check: the shared secrets compare it, the lookup hash is its hex (deviceTokenHash).
+    const digest = presentedDigest(context) as Buffer;
+    for (const shared of this.sharedSecrets) if (shared.matchesDigest(digest)) return NEXT;
+    const tokenHash = digest.toString('hex');
+    const known = this.devices.peek(tokenHash);
+    if (known !== undefined) return decisionFor(known);
+    return this.devices.findByTokenHash(tokenHash).then(decisionFor);
   }
+}
+
+function decisionFor(device: DeviceRecord | null): AuthDecision {
+  if (!device) return NEXT;
+  return {
+    kind: 'authenticated',
+    identity: { method: 'device', identity: `device:${device.deviceId}`, role: 'node', deviceId: device.deviceId },
+  };
 }

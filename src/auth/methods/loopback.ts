@@ -9,8 +9,9 @@ export class LoopbackAuthenticator implements Authenticator {
   readonly method = 'loopback' as const;
 
   authenticate(context: AuthContext): AuthDecision {
+    // All three must hold; the header check is the cheapest and, behind a proxy, the one that fails.
     const local =
-      isLoopbackIp(context.peerIp) && isLoopbackHost(context.headers.host) && !hasForwardingHeaders(context.headers);
+      !hasForwardingHeaders(context.headers) && isLoopbackIp(context.peerIp) && isLoopbackHost(context.headers.host);
     return local ? { kind: 'authenticated', identity: LOCAL } : NEXT;
   }
 }

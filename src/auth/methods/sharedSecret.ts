@@ -1,4 +1,4 @@
-import type { SecretMatcher } from '../SecretMatcher.js';
+import { presentedDigest, type SecretMatcher } from '../SecretMatcher.js';
 import type { AuthContext, AuthDecision, Authenticator, Identity } from '../types.js';
 
 const NEXT: AuthDecision = { kind: 'next' };
@@ -16,6 +16,7 @@ export class SharedSecretAuthenticator implements Authenticator {
   }
 
   authenticate(context: AuthContext): AuthDecision {
-    return this.matcher.matches(context.secret) ? this.success : NEXT;
+    const digest = presentedDigest(context);
+    return digest !== undefined && this.matcher.matchesDigest(digest) ? this.success : NEXT;
   }
 }

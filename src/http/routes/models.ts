@@ -23,11 +23,17 @@ const modelListSchema = {
   required: ['object', 'data'],
 } as const;
 
-/** GET /v1/models: the one model the gateway serves, in the OpenAI list shape. */
+/**
+ * GET /v1/models: the one model the gateway serves, in the OpenAI list shape. The answer never changes
+ * while the process lives, so it is serialised once (the schema documents it) and sent as bytes.
+ */
 export function modelsRoutes(startedAt: number) {
   const created = Math.floor(startedAt / 1000);
   const body = { object: 'list', data: [{ id: GATEWAY_MODEL_ID, object: 'model', created, owned_by: 'openclaw' }] };
+  const serialised = Buffer.from(JSON.stringify(body));
   return async function plugin(app: FastifyInstance): Promise<void> {
-    app.get('/v1/models', { schema: { response: { 200: modelListSchema } } }, async () => body);
+    app.get('/v1/models', { schema: { response: { 200: modelListSchema } } }, (_request, reply) => {
+      reply.header('content-type', 'application/json; charset=utf-8').send(serialised);
+    });
   };
 }
