@@ -1,4 +1,4 @@
-import { Pool, type Dispatcher } from 'undici';
+import type { Dispatcher, Pool } from 'undici';
 import type { GatewayConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -42,7 +42,9 @@ const NOT_CONFIGURED_MESSAGE =
  * gateway's own upstream API key and the caller's trace context go upstream: never a client credential.
  */
 export class UpstreamClient {
-  private readonly pool: Pool | undefined;
+  /** undici (≈ 1 MB of modules) is loaded and the pool built on the first request, not at start. */
+  private pool: Promise<Pool> | undefined;
+  private readonly origin: string | undefined;
   private readonly completionsPath: string;
   private readonly timeoutMs: number;
 
@@ -56,18 +58,26 @@ export class UpstreamClient {
       return;
     }
     const base = new URL(settings.url);
+    this.origin = base.origin;
     this.completionsPath = `${base.pathname.replace(/\/+$/, '')}/chat/completions`;
-    // Pool does not connect until the first request; keep-alive reuses sockets across requests.
-    this.pool = new Pool(base.origin, {
-      connections: UPSTREAM_LIMITS.maxConnections,
-      headersTimeout: this.timeoutMs,
-      bodyTimeout: this.timeoutMs,
-      connectTimeout: Math.min(this.timeoutMs || UPSTREAM_LIMITS.maxConnectTimeoutMs, UPSTREAM_LIMITS.maxConnectTimeoutMs),
-    });
   }
 
   get configured(): boolean {
-    return this.pool !== undefined;
+    return this.origin !== undefined;
+  }
+
+  /** The pool of the configured upstream, created once; keep-alive reuses its sockets across requests. */
+  private connectionPool(origin: string): Promise<Pool> {
+    this.pool ??= import('undici').then(
+      ({ Pool }) =>
+        new Pool(origin, {
+          connections: UPSTREAM_LIMITS.maxConnections,
+          headersTimeout: this.timeoutMs,
+          bodyTimeout: this.timeoutMs,
+          connectTimeout: Math.min(this.timeoutMs || UPSTREAM_LIMITS.maxConnectTimeoutMs, UPSTREAM_LIMITS.maxConnectTimeoutMs),
+        }),
+    );
+    return this.pool;
   }
 
   /** POST /chat/completions without streaming; the whole exchange is bounded by gateway.upstream.timeoutSeconds. */
@@ -123,7 +133,7 @@ export class UpstreamClient {
   }
 
   async close(): Promise<void> {
-    await this.pool?.close();
+    if (this.pool) await (await this.pool).close();
   }
 
   private async send(
@@ -132,7 +142,8 @@ export class UpstreamClient {
     trace: TraceContext | undefined,
     signal: AbortSignal,
   ): Promise<Dispatcher.ResponseData> {
-    if (!this.pool) throw new GatewayError('upstream_unavailable', NOT_CONFIGURED_MESSAGE);
+    if (this.origin === undefined) throw new GatewayError('upstream_unavailable', NOT_CONFIGURED_MESSAGE);
+    const pool = await this.connectionPool(this.origin);
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       accept,
@@ -141,7 +152,7 @@ export class UpstreamClient {
     if (this.settings.apiKey !== '') headers.authorization = `Bearer ${this.settings.apiKey}`;
     if (trace?.traceparent) headers.traceparent = trace.traceparent;
     if (trace?.tracestate) headers.tracestate = trace.tracestate;
-    const response = await this.pool.request({
+    const response = await pool.request({
       path: this.completionsPath,
       method: 'POST',
       headers,
