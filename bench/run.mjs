@@ -126,9 +126,23 @@ async function main() {
   const gateway = needsGateway ? await startGateway({ name: 'gateway', env: gatewayEnv, workDir, nodeOptions }) : undefined;
 
   if (selected.has('idle-rss')) {
-    await sleep(args.quick ? 200 : 2_000);
-    const rss = rssBytes(gateway.pid) / 2 ** 20;
-    row('idle-rss', 'idle RSS of one gateway (Redis configured)', rss, 'MB', { target: '< 80 MB', pass: rss < 80 });
+    // Steady idle state, not the first seconds: start-up (module loading) grows V8's young generation to its
+    // maximum, and V8's memory reducer gives it back ~8 s after start once the process is idle. The figure is
+    // the RSS once that happened (see README "Idle RSS"); the sample at 2 s is kept in the details.
+    const samples = [];
+    const startedMs = Date.now();
+    const settleMs = args.quick ? 200 : 15_000;
+    const sample = () => samples.push({ afterMs: Date.now() - startedMs, mb: rssBytes(gateway.pid) / 2 ** 20 });
+    while (Date.now() - startedMs < settleMs) {
+      await sleep(args.quick ? 100 : 1_000);
+      sample();
+    }
+    const rss = samples.at(-1).mb;
+    row('idle-rss', 'idle RSS of one gateway (Redis configured), steady state', rss, 'MB', {
+      target: '< 80 MB',
+      pass: rss < 80,
+      details: { settleMs, atTwoSecondsMb: samples.find((s) => s.afterMs >= 2_000)?.mb, samples },
+    });
   }
 
   const sources = loopbackSources(args.quick ? 4 : 60);
@@ -150,15 +164,17 @@ async function main() {
 
   if (selected.has('ws-handshakes')) {
     const runs = [];
-    await measureHandshakes({ url: gateway.wsUrl, token, concurrency: settings.handshakeConcurrency, durationMs: settings.handshakeMs / 2, sources });
-    for (let i = 0; i < 2; i++) {
-      runs.push(await measureHandshakes({ url: gateway.wsUrl, token, concurrency: settings.handshakeConcurrency, durationMs: settings.handshakeMs, sources }));
-    }
+    const handshakes = (durationMs, client = 'raw') =>
+      measureHandshakes({ url: gateway.wsUrl, token, concurrency: settings.handshakeConcurrency, durationMs, sources, client });
+    await handshakes(settings.handshakeMs / 2);
+    for (let i = 0; i < 2; i++) runs.push(await handshakes(settings.handshakeMs));
+    // For reference, the same exchange from ws's own client (costlier on the client side; README "WebSocket").
+    const wsLibrary = await handshakes(settings.handshakeMs);
     const best = runs.reduce((a, b) => (b.perSecond > a.perSecond ? b : a));
     row('ws-handshakes', 'WebSocket connect handshakes (open + connect with token)', best.perSecond, '/s', {
       target: '≥ 3,000/s',
       pass: best.perSecond >= 3000 && best.failed === 0,
-      details: { ...best, runs: runs.map((r) => Math.round(r.perSecond)) },
+      details: { ...best, runs: runs.map((r) => Math.round(r.perSecond)), wsLibraryClientPerSecond: Math.round(wsLibrary.perSecond) },
     });
   }
 

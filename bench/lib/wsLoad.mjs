@@ -21,8 +21,8 @@ function startClients(options) {
 }
 
 /** connect handshakes (open + connect with the token + result) per second, `concurrency` clients in a loop. */
-export async function measureHandshakes({ url, token, concurrency, durationMs, sources }) {
-  const clients = startClients({ mode: 'handshakes', url, token, concurrency, durationMs, sources });
+export async function measureHandshakes({ url, token, concurrency, durationMs, sources, client = 'raw' }) {
+  const clients = startClients({ mode: 'handshakes', url, token, concurrency, durationMs, sources, client });
   const result = await clients.nextLine();
   await clients.exited;
   return { ...result, perSecond: result.completed / result.seconds };

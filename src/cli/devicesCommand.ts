@@ -42,7 +42,7 @@ export async function devicesCommand(argv: string[], io: CliIo): Promise<number>
     throw new UsageError(`devices ${action} takes exactly one <${argumentName}>`);
   }
 
-  const client = resolveClient(values.url);
+  const client = resolveClient(values.url, values.config);
   let session: GatewayRpcClient | undefined;
   try {
     session = await GatewayRpcClient.connect(client);

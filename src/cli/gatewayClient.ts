@@ -1,12 +1,37 @@
-import { clientSettings, processEnvironment, type ClientSettings } from '../config/index.js';
+import { isIP } from 'node:net';
+import { ConfigError, clientSettings, loadConfig, processEnvironment, type ClientSettings } from '../config/index.js';
+import { UsageError } from './args.js';
 
 export class GatewayUnreachableError extends Error {
   readonly code = 'ERR_GATEWAY_UNREACHABLE';
 }
 
-/** Where client commands talk to, and how they authenticate: OPENCLAW_GATEWAY_TOKEN, else as a loopback client. */
-export function resolveClient(urlFlag: string | undefined): ClientSettings {
-  return clientSettings(processEnvironment(), urlFlag);
+/**
+ * Where client commands talk to, and how they authenticate: OPENCLAW_GATEWAY_TOKEN, else as a loopback client.
+ * With a config file (--config or OPENCLAW_CONFIG) the gateway it describes is the default: its port (and
+ * IP-literal bind), and its token or password when OPENCLAW_GATEWAY_TOKEN is not set.
+ */
+export function resolveClient(urlFlag: string | undefined, configFile?: string): ClientSettings {
+  const env = processEnvironment();
+  const settings = clientSettings(env, urlFlag);
+  const file = configFile ?? env.OPENCLAW_CONFIG;
+  if (!file) return settings;
+  let config;
+  try {
+    config = loadConfig({ file, env }, { checkRules: false }).config;
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(`--config ${file}: ${error.message}`);
+    throw error;
+  }
+  const url = urlFlag ?? env.OPENCLAW_GATEWAY_URL ?? `http://${hostFor(config.bind)}:${config.port}`;
+  const token = settings.token ?? (config.auth.token || config.auth.password || undefined);
+  return { url: url.replace(/\/+$/, ''), token };
+}
+
+/** The address a local client reaches a gateway bound with `bind` on. */
+function hostFor(bind: string): string {
+  if (isIP(bind) === 0 || bind === '0.0.0.0' || bind === '::') return '127.0.0.1'; // loopback, lan, all interfaces
+  return isIP(bind) === 6 ? `[${bind}]` : bind;
 }
 
 export function authHeaders(client: ClientSettings): Record<string, string> {

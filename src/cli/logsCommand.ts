@@ -35,7 +35,7 @@ export async function logsCommand(argv: string[], io: CliIo): Promise<number> {
     return EXIT.ok;
   }
   const lines = parseLineCount(values.lines);
-  const client = resolveClient(values.url);
+  const client = resolveClient(values.url, values.config);
   return tailLogs(client, { lines, follow: values.follow === true }, io);
 }
 

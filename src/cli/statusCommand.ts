@@ -23,7 +23,7 @@ export async function statusCommand(argv: string[], io: CliIo): Promise<number> 
     io.out(statusHelp);
     return EXIT.ok;
   }
-  const client = resolveClient(values.url);
+  const client = resolveClient(values.url, values.config);
   let result;
   try {
     result = await getJson(client, '/v1/status');

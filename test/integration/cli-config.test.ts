@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/gateway.js';
+import { runCli, startGateway } from '../helpers/gateway.js';
 import { freePort } from '../helpers/ports.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'openclaw-cli-'));
@@ -179,5 +179,26 @@ describe('openclaw token / version / help', () => {
   it('an unknown command or flag exits 2', async () => {
     expect((await runCli(['frobnicate'])).code).toBe(2);
     expect((await runCli(['status', '--nope'])).code).toBe(2);
+  });
+});
+
+describe('client commands with --config FILE', () => {
+  it('find the gateway the file describes (port, token) when no --url or OPENCLAW_GATEWAY_URL is given', async () => {
+    const port = await freePort();
+    const secret = 'file-described-token-5f1c';
+    const config = file('client.yaml', `gateway:\n  port: ${port}\n  auth:\n    token: "${secret}"\n    allowLoopback: false\n`);
+    const gw = await startGateway({ port, args: ['--config', config] });
+    try {
+      const status = await runCli(['status', '--config', config]);
+      expect(status.code, status.stderr).toBe(0);
+      expect(status.stdout).toContain(String(port));
+      const viaEnv = await runCli(['devices', 'list', '--json'], { env: { OPENCLAW_CONFIG: config } });
+      expect(viaEnv.code, viaEnv.stderr).toBe(0);
+      const withoutFile = await runCli(['status', '--url', gw.url]);
+      expect(withoutFile.code).toBe(1);
+      expect(status.stdout + status.stderr + viaEnv.stdout).not.toContain(secret);
+    } finally {
+      await gw.kill();
+    }
   });
 });
