@@ -103,19 +103,27 @@ function rawSession() {
         buffered = buffered.subarray(end + 4);
         socket.write(maskedConnectFrame);
       }
-      if (buffered.length < 2) return;
-      let length = buffered[1] & 0x7f;
-      let offset = 2;
-      if (length === 126) {
-        if (buffered.length < 4) return;
-        length = buffered.readUInt16BE(2);
-        offset = 4;
-      } else if (length === 127) return settle(null, 'unexpectedly large first frame');
-      if (buffered.length < offset + length) return;
-      if (buffered[0] !== 0x81) return settle(null, `first frame opcode ${buffered[0] & 0x0f}`);
-      const frame = JSON.parse(buffered.toString('utf8', offset, offset + length));
-      if (frame.id === 1 && frame.result) settle(socket);
-      else settle(null, JSON.stringify(frame.error ?? frame).slice(0, 300));
+      // Frames until the first data frame; pings (the gateway's heartbeat may come first) are skipped.
+      while (buffered.length >= 2) {
+        let length = buffered[1] & 0x7f;
+        let offset = 2;
+        if (length === 126) {
+          if (buffered.length < 4) return;
+          length = buffered.readUInt16BE(2);
+          offset = 4;
+        } else if (length === 127) return settle(null, 'unexpectedly large frame');
+        if (buffered.length < offset + length) return;
+        const opcode = buffered[0] & 0x0f;
+        if (opcode === 0x9 || opcode === 0xa) {
+          buffered = buffered.subarray(offset + length);
+          continue;
+        }
+        if (buffered[0] !== 0x81) return settle(null, `first data frame opcode ${opcode}`);
+        const frame = JSON.parse(buffered.toString('utf8', offset, offset + length));
+        if (frame.id === 1 && frame.result) settle(socket);
+        else settle(null, JSON.stringify(frame.error ?? frame).slice(0, 300));
+        return;
+      }
     });
   });
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import convict from 'convict';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
 import { fileSecretsWarning } from './fileSecretsWarning.js';
 import { checkRules } from './rules.js';
 import { schema } from './schema.js';
@@ -57,7 +57,7 @@ export function readConfigFile(file: string): Record<string, unknown> {
   }
   let parsed: unknown;
   try {
-    parsed = parseYaml(text, { maxAliasCount: 100 });
+    parsed = loadYaml().parse(text, { maxAliasCount: 100 });
   } catch (error) {
     const firstLine = (error as Error).message.split('\n')[0];
     throw new ConfigError([{ key: 'config', message: `${file} is not valid YAML or JSON: ${firstLine}` }]);
@@ -148,4 +148,11 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
+}
+
+// Loaded on first use only: a gateway configured by the environment alone never pays for the YAML parser.
+let yamlModule: typeof import('yaml') | undefined;
+function loadYaml(): typeof import('yaml') {
+  yamlModule ??= createRequire(import.meta.url)('yaml') as typeof import('yaml');
+  return yamlModule;
 }

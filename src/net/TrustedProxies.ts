@@ -22,10 +22,8 @@ export class TrustedProxies {
   /** False for anything that is not an IP literal. */
   contains(ip: string): boolean {
     if (this.size === 0) return false;
-    const version = isIP(ip);
-    if (version === 4) return this.containsIpv4(ipv4Value(ip));
-    if (version === 0) return false;
-    const parsed = parseIp(ip);
+    if (!ip.includes(':')) return isIP(ip) === 4 && this.containsIpv4(ipv4Value(ip));
+    const parsed = parseIp(ip); // IPv6 (memoised)
     if (!parsed) return false;
     // An IPv4-mapped IPv6 address is the IPv4 address it maps.
     if (parsed.kind() === 'ipv4') return this.containsIpv4(ipv4Value(parsed.toString()));

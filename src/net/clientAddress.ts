@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { normalizeIp } from './ip.js';
 import type { TrustedProxies } from './TrustedProxies.js';
 
@@ -13,10 +14,30 @@ export interface ClientAddress {
 /** Peer addresses that are not IP literals (a destroyed socket) still need a stable rate-limit key. */
 export const UNKNOWN_PEER = 'unknown';
 
+/** The last answer on a keep-alive socket: its peer never changes, and a proxy's X-Forwarded-For rarely does. */
+interface SocketMemo {
+  readonly proxies: TrustedProxies;
+  readonly forwardedFor: string | string[] | undefined;
+  readonly address: ClientAddress;
+}
+
+const SOCKET_MEMO = Symbol('openclaw.clientAddress');
+type MemoSocket = Socket & { [SOCKET_MEMO]?: SocketMemo };
+
 export function resolveClientAddress(raw: IncomingMessage, proxies: TrustedProxies): ClientAddress {
-  const remote = raw.socket?.remoteAddress;
+  const socket = raw.socket as MemoSocket | null | undefined;
+  const forwardedFor = raw.headers['x-forwarded-for'];
+  const memo = socket?.[SOCKET_MEMO];
+  // Same socket, same header text: the same answer (a string compare instead of parsing every hop again).
+  if (memo !== undefined && memo.proxies === proxies && memo.forwardedFor === forwardedFor && typeof forwardedFor !== 'object') {
+    return memo.address;
+  }
+  const remote = socket?.remoteAddress;
   const peerIp = (remote !== undefined && normalizeIp(remote)) || UNKNOWN_PEER;
-  return resolveFromPeer(peerIp, raw.headers['x-forwarded-for'], proxies);
+  const address = resolveFromPeer(peerIp, forwardedFor, proxies);
+  // Only a socket that knows its peer is memoised (a destroyed one has no remoteAddress to vouch for).
+  if (socket && remote !== undefined) socket[SOCKET_MEMO] = { proxies, forwardedFor, address };
+  return address;
 }
 
 /**

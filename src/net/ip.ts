@@ -14,11 +14,33 @@ const PREFIX_BITS = /^\d{1,3}$/;
  * names a link of the machine that wrote it, not a different client, and it is unbounded in length.
  */
 export function parseIp(text: string): ParsedIp | null {
+  const known = text.includes(':') ? PARSED_IPV6.get(text) : undefined;
+  if (known !== undefined) return known;
   const version = isIP(text);
   if (version === 0) return null;
   // Hot path (several calls per request): node accepts only plain dotted-quad decimal as IPv4, so the
   // octets can be read directly instead of through ipaddr's legacy-form regexes.
   if (version === 4) return new ipaddr.IPv4(text.split('.').map(Number));
+  // IPv6 goes through ipaddr's regexes, three times per request (client, trusted-proxy check, limiter
+  // key): remember the last few thousand (checked above, before node's long IPv6 regex). The parsed
+  // objects are never mutated.
+  const parsed = parseIpv6(text);
+  remember(PARSED_IPV6, text, parsed);
+  return parsed;
+}
+
+/** Bounded memo of IPv6 parses; cleared when full, so addresses rotated by a flood cost a parse, never memory. */
+const MAX_MEMO_ENTRIES = 4_096;
+const PARSED_IPV6 = new Map<string, ParsedIp | null>();
+const CANONICAL_IPV6 = new Map<string, string>();
+
+function remember<T>(memo: Map<string, T>, key: string, value: T): void {
+  if (key.length > 64) return; // longer than any address without a zone: not worth keeping
+  if (memo.size >= MAX_MEMO_ENTRIES) memo.clear();
+  memo.set(key, value);
+}
+
+function parseIpv6(text: string): ParsedIp | null {
   const zoneStart = text.indexOf('%');
   const address = zoneStart === -1 ? text : text.slice(0, zoneStart);
   try {
@@ -30,11 +52,17 @@ export function parseIp(text: string): ParsedIp | null {
 
 /** Canonical text of an IP (IPv4-mapped → IPv4, IPv6 compressed, no zone), or null when it is not an IP literal. */
 export function normalizeIp(text: string): string | null {
+  const known = text.includes(':') ? CANONICAL_IPV6.get(text) : undefined;
+  if (known !== undefined) return known;
   // node's isIP accepts IPv4 only as plain dotted-quad decimal without leading zeros: already canonical.
-  if (isIP(text) === 4) return text;
+  const version = isIP(text);
+  if (version === 4) return text;
+  if (version === 0) return null;
   const parsed = parseIp(text);
   if (!parsed) return null;
-  return parsed.kind() === 'ipv6' ? (parsed as ipaddr.IPv6).toRFC5952String() : parsed.toString();
+  const canonical = parsed.kind() === 'ipv6' ? (parsed as ipaddr.IPv6).toRFC5952String() : parsed.toString();
+  remember(CANONICAL_IPV6, text, canonical);
+  return canonical;
 }
 
 /**

@@ -7,7 +7,8 @@ import { parseIp } from '../net/ip.js';
  * address would let it rotate through 2^64 fresh counters; IPv4 is counted per address.
  */
 export function rateLimitKey(clientIp: string): string {
-  if (isIP(clientIp) === 4) return clientIp; // node accepts canonical dotted-quad decimal only
+  // node accepts canonical dotted-quad decimal only; IPv6 skips straight to the (memoised) parse
+  if (!clientIp.includes(':') && isIP(clientIp) === 4) return clientIp;
   const parsed = parseIp(clientIp);
   if (!parsed) return clientIp;
   if (parsed.kind() === 'ipv4') return parsed.toString();

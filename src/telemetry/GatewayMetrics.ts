@@ -1,5 +1,6 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AuthMethod, AuthOutcome, Role, Transport } from '../auth/types.js';
+import { RouteDurationHistogram } from './RouteDurationHistogram.js';
 import { addEvent } from './spans.js';
 
 export type AuthResult = 'success' | 'failure' | 'rate_limited' | 'unavailable';
@@ -27,11 +28,12 @@ export class GatewayMetrics {
   private readonly authBlocks: Counter;
   private readonly wsSessions: Gauge<'role'>;
   private readonly pairingRequests: Counter<'outcome'>;
-  private readonly httpDuration: Histogram<'route' | 'status_class'>;
+  private readonly httpDuration: RouteDurationHistogram;
+  private readonly pendingAuthAttempts = new Map<AuthMethod | 'none', Map<AuthResult, number>>();
+  private readonly pendingRateLimited: Record<Transport, number> = { http: 0, ws: 0 };
   private readonly storeErrors: Counter<'operation'>;
   private readonly busErrors: Counter;
   private wsSessionSource: (() => Iterable<RoleHolder>) | undefined;
-  private readonly httpLabelSets = new Map<string, Map<string, Record<'route' | 'status_class', string>>>();
 
   constructor(options: { version: string; defaultMetrics?: boolean }) {
     const registers = [this.registry];
@@ -42,24 +44,35 @@ export class GatewayMetrics {
       labelNames: ['version'],
       registers,
     }).set({ version: options.version }, 1);
+    const metrics = this;
     this.authAttempts = new Counter({
       name: 'openclaw_auth_attempts_total',
       help: 'Authentication decisions by method (none when no method succeeded) and result.',
       labelNames: ['method', 'result'],
       registers,
+      collect() {
+        metrics.flushAuthAttempts(this);
+      },
     });
     this.authRateLimitedRequests = new Counter({
       name: 'openclaw_auth_rate_limited_total',
       help: 'Requests and WebSocket handshakes refused with 429 / rate_limited by the failed-auth limiter.',
       labelNames: ['transport'],
       registers,
+      collect() {
+        // The 429 path is what a flood gets: counted locally like auth attempts, added here.
+        for (const transport of TRANSPORTS) {
+          const count = metrics.pendingRateLimited[transport];
+          if (count > 0) this.inc({ transport }, count);
+          metrics.pendingRateLimited[transport] = 0;
+        }
+      },
     });
     this.authBlocks = new Counter({
       name: 'openclaw_auth_blocks_total',
       help: 'Client IPs (IPv6 by /64) this replica saw cross the failed-auth threshold.',
       registers,
     });
-    const metrics = this;
     this.wsSessions = new Gauge({
       name: 'openclaw_ws_sessions',
       help: 'Connected WebSocket sessions on this replica by role.',
@@ -75,13 +88,12 @@ export class GatewayMetrics {
       labelNames: ['outcome'],
       registers,
     });
-    this.httpDuration = new Histogram({
-      name: 'openclaw_http_request_duration_seconds',
-      help: 'HTTP request duration by route template and status class.',
-      labelNames: ['route', 'status_class'],
-      buckets: HTTP_DURATION_BUCKETS,
+    this.httpDuration = new RouteDurationHistogram(
+      'openclaw_http_request_duration_seconds',
+      'HTTP request duration by route template and status class.',
+      HTTP_DURATION_BUCKETS,
       registers,
-    });
+    );
     this.storeErrors = new Counter({
       name: 'openclaw_store_errors_total',
       help: 'Failed store operations (Redis or embedded) by operation.',
@@ -100,8 +112,24 @@ export class GatewayMetrics {
     this.busErrors.inc(0);
   }
 
+  /**
+   * Counted locally and added to the counter when it is scraped: one decision per request is too hot a
+   * path for prom-client's per-call label validation and hashing. Both label sets are closed.
+   */
   authAttempt(method: AuthMethod | 'none', result: AuthResult): void {
-    this.authAttempts.inc({ method, result });
+    let byResult = this.pendingAuthAttempts.get(method);
+    if (!byResult) {
+      byResult = new Map();
+      this.pendingAuthAttempts.set(method, byResult);
+    }
+    byResult.set(result, (byResult.get(result) ?? 0) + 1);
+  }
+
+  private flushAuthAttempts(counter: Counter<'method' | 'result'>): void {
+    for (const [method, byResult] of this.pendingAuthAttempts) {
+      for (const [result, count] of byResult) if (count > 0) counter.inc({ method, result }, count);
+      byResult.clear();
+    }
   }
 
   /** One authentication decision: the method on success, `none` otherwise. */
@@ -111,7 +139,7 @@ export class GatewayMetrics {
   }
 
   authRateLimited(transport: Transport): void {
-    this.authRateLimitedRequests.inc({ transport });
+    this.pendingRateLimited[transport] += 1;
   }
 
   /** A client crossed the failed-auth threshold (counted once, by the replica that saw the crossing). */
@@ -135,24 +163,7 @@ export class GatewayMetrics {
 
   /** `route` must be a route template (fastify routeOptions.url) or `unknown`, never a raw URL. */
   httpRequest(route: string, statusCode: number, seconds: number): void {
-    this.httpDuration.observe(this.httpLabels(route, statusCode), seconds);
-  }
-
-  /** One label object per route template and status class, built once instead of per response. */
-  private httpLabels(route: string, statusCode: number): Record<'route' | 'status_class', string> {
-    const statusClassText = statusClass(statusCode);
-    let byClass = this.httpLabelSets.get(route);
-    if (!byClass) {
-      byClass = new Map();
-      // Route templates are a closed set; the bound only guards against a caller passing raw URLs.
-      if (this.httpLabelSets.size < MAX_CACHED_ROUTES) this.httpLabelSets.set(route, byClass);
-    }
-    let labels = byClass.get(statusClassText);
-    if (!labels) {
-      labels = { route, status_class: statusClassText };
-      byClass.set(statusClassText, labels);
-    }
-    return labels;
+    this.httpDuration.observe(route, statusCode, seconds);
   }
 
   storeError(operation: string): void {
@@ -180,12 +191,4 @@ export class GatewayMetrics {
   get contentType(): string {
     return this.registry.contentType;
   }
-}
-
-const MAX_CACHED_ROUTES = 256;
-const STATUS_CLASSES = ['other', '1xx', '2xx', '3xx', '4xx', '5xx'] as const;
-
-function statusClass(statusCode: number): string {
-  const hundreds = (statusCode / 100) | 0;
-  return STATUS_CLASSES[hundreds >= 1 && hundreds <= 5 ? hundreds : 0] as string;
 }

@@ -28,6 +28,35 @@ describe('DeviceTokenCache', () => {
     expect(store.lookups).toBe(2);
   });
 
+  it('peek answers from live entries only, and only while invalidations flow', async () => {
+    let now = 1_000;
+    const store = new CountingStore();
+    store.devices.set('h1', record('d1', 'h1'));
+    const local = new LocalBus('replica-a');
+    let busUp = true;
+    const bus = Object.assign(Object.create(local) as LocalBus, { isReady: () => busUp });
+    const cache = new DeviceTokenCache(store, { negativeTtlMs: 100, positiveTtlMs: 1_000, now: () => now });
+    cache.attach(bus);
+    expect(cache.peek('h1')).toBeUndefined(); // never looked up: only the store can answer
+    await cache.findByTokenHash('h1');
+    await cache.findByTokenHash('h2');
+    expect(cache.peek('h1')?.deviceId).toBe('d1');
+    expect(cache.peek('h2')).toBeNull();
+    now += 200;
+    expect(cache.peek('h2')).toBeUndefined(); // the miss expired
+    expect(cache.peek('h1')?.deviceId).toBe('d1');
+    cache.invalidate({ tokenHash: 'h1' });
+    expect(cache.peek('h1')).toBeUndefined();
+    await cache.findByTokenHash('h1');
+    now += 1_000;
+    expect(cache.peek('h1')).toBeUndefined(); // past its TTL
+    await cache.findByTokenHash('h1');
+    expect(cache.peek('h1')?.deviceId).toBe('d1');
+    busUp = false;
+    expect(cache.peek('h1')).toBeUndefined(); // bus down: invalidations may be missed, the cache is not trusted
+    expect(store.lookups).toBe(4);
+  });
+
   it('expires negative entries quickly and positive ones eventually', async () => {
     let now = 1_000;
     const store = new CountingStore();

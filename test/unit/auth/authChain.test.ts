@@ -178,6 +178,20 @@ describe('store round trips on the hot path', () => {
     expect(store.lookups).toBe(1);
   });
 
+  it('answers without a promise when no method needs the store (token, password, a cached device)', async () => {
+    const store = storeWith([device]);
+    const chain = buildAuthChain(config(), new DeviceTokenCache(store));
+    expect(runAuthChain(chain, context({ secret: DEVICE_TOKEN }))).toBeInstanceOf(Promise); // the first lookup
+    await runAuthChain(chain, context({ secret: DEVICE_TOKEN }));
+    for (const secret of [TOKEN, PASSWORD, DEVICE_TOKEN, 'wrong']) {
+      const result = runAuthChain(chain, context({ secret }));
+      expect(result).not.toBeInstanceOf(Promise);
+    }
+    const cached = runAuthChain(chain, context({ secret: DEVICE_TOKEN }));
+    expect(!(cached instanceof Promise) && cached.kind === 'authenticated' && cached.identity.identity).toBe(`device:${device.deviceId}`);
+    expect(store.lookups).toBe(1);
+  });
+
   it('reports a failed lookup as unavailable when no later method answers, and lets later methods answer', async () => {
     const failing = { findDeviceByTokenHash: async () => Promise.reject(new Error('redis down')) };
     const chain = buildAuthChain(config(), new DeviceTokenCache(failing));

@@ -45,6 +45,23 @@ describe('resolveClientAddress', () => {
     });
   });
 
+  it('answers again per request on one keep-alive socket when the header or the trusted proxies change', () => {
+    const socket = { remoteAddress: '127.0.0.1' };
+    const on = (headers: Record<string, string | string[]>) => ({ socket, headers }) as unknown as IncomingMessage;
+    expect(resolveClientAddress(on({ 'x-forwarded-for': '203.0.113.5' }), proxies).clientIp).toBe('203.0.113.5');
+    expect(resolveClientAddress(on({ 'x-forwarded-for': '203.0.113.5' }), proxies).clientIp).toBe('203.0.113.5');
+    expect(resolveClientAddress(on({ 'x-forwarded-for': '203.0.113.6' }), proxies).clientIp).toBe('203.0.113.6');
+    expect(resolveClientAddress(on({}), proxies).clientIp).toBe('127.0.0.1');
+    expect(resolveClientAddress(on({ 'x-forwarded-for': ['198.51.100.1', '203.0.113.7'] }), proxies).clientIp).toBe('203.0.113.7');
+    expect(resolveClientAddress(on({ 'x-forwarded-for': ['198.51.100.1', '203.0.113.8'] }), proxies).clientIp).toBe('203.0.113.8');
+    const untrusting = new TrustedProxies([]);
+    expect(resolveClientAddress(on({ 'x-forwarded-for': '203.0.113.8' }), untrusting)).toEqual({
+      peerIp: '127.0.0.1',
+      clientIp: '127.0.0.1',
+      peerIsTrustedProxy: false,
+    });
+  });
+
   it('accepts repeated X-Forwarded-For headers as one list', () => {
     expect(resolveFromPeer('127.0.0.1', ['198.51.100.1', '203.0.113.5'], proxies).clientIp).toBe('203.0.113.5');
   });

@@ -81,6 +81,24 @@ describe('SessionRegistry', () => {
   });
 });
 
+describe('SessionRegistry pending sessions (the handshake-timeout sweep)', () => {
+  it('lists only sessions admitted by the cutoff that have not connected, oldest first', () => {
+    const registry = new SessionRegistry();
+    const first = session().session;
+    const second = session().session;
+    const connecting = session().session;
+    for (const s of [first, second, connecting]) expect(registry.admit(s, 0)).toBe('admitted');
+    registry.markConnected(connecting, 'control', identity(), undefined);
+    expect([...registry.pendingSince(Date.now())]).toEqual([first, second]);
+    expect([...registry.pendingSince(first.admittedAt - 1)]).toEqual([]);
+    registry.remove(first);
+    expect([...registry.pendingSince(Date.now())]).toEqual([second]);
+    const late = session().session;
+    registry.admit(late, 0);
+    expect([...registry.pendingSince(late.admittedAt - 1)].includes(late)).toBe(false);
+  });
+});
+
 describe('WsSession backpressure', () => {
   it('drops notifications to a slow reader, still answers requests, and closes 1013 past the hard bound', () => {
     const drops: string[] = [];
