@@ -34,10 +34,16 @@ export class DeviceTokenAuthenticator implements Authenticator {
   }
 }
 
+/** One decision per cached record (records are replaced, never changed, when a device changes). */
+const decisions = new WeakMap<DeviceRecord, AuthDecision>();
+
 function decisionFor(device: DeviceRecord | null): AuthDecision {
   if (!device) return NEXT;
-  return {
-    kind: 'authenticated',
-    identity: { method: 'device', identity: `device:${device.deviceId}`, role: 'node', deviceId: device.deviceId },
-  };
+  let decision = decisions.get(device);
+  if (!decision) {
+    const identity = { method: 'device', identity: `device:${device.deviceId}`, role: 'node', deviceId: device.deviceId } as const;
+    decision = { kind: 'authenticated', identity };
+    decisions.set(device, decision);
+  }
+  return decision;
 }
