@@ -106,8 +106,9 @@ export function websocketApi(options: WebsocketApiOptions) {
     app.server.on('upgrade', onUpgrade);
 
     // A routed upgrade that got an HTTP answer (any route, any status) leaves nothing open.
-    app.addHook('onResponse', async (request: FastifyRequest) => {
+    app.addHook('onResponse', (request: FastifyRequest, _reply, done) => {
       (request.raw as RoutedUpgrade)[UPGRADE_SOCKET]?.destroy();
+      done();
     });
     app.addHook('preClose', async () => {
       app.server.off('upgrade', onUpgrade);
