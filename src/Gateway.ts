@@ -75,11 +75,6 @@ export class Gateway {
     const { readiness } = gateway;
     readiness.addCheck('store', () => store.isReady());
     readiness.addCheck('cluster bus', () => bus.isReady());
-    // While draining, ask keep-alive clients to reconnect (to another replica) after this response.
-    app.addHook('onSend', (_request, reply, payload, done) => {
-      if (readiness.isDraining) reply.header('connection', 'close');
-      done(null, payload);
-    });
     const core: CoreServices = { config, info, logger: log.logger, logRing: log.ring, store, bus, readiness, metrics };
     // --- services (one line each; later modules add theirs here) ---
     const auth = AuthService.create(core);
@@ -127,6 +122,8 @@ export class Gateway {
     const { logger } = this.log;
     logger.info({ reason, drainSeconds: this.config.shutdown.drainSeconds }, 'gateway draining');
     this.readiness.startDraining();
+    // Keep-alive clients reconnect (to another replica) after their next response.
+    this.listener?.closeConnectionsAfterResponse();
     await sleep(this.config.shutdown.drainSeconds * 1000);
     // Sockets of requests still in flight become idle keep-alive sockets once answered; reap them as they do.
     const reaper = setInterval(() => this.listener?.closeIdleConnections(), 200);

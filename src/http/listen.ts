@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { isLoopbackBind } from '../config/rules.js';
 import { connectionsCheckingIntervalMs } from './buildServer.js';
@@ -8,6 +8,8 @@ export interface ListenResult {
   close(): Promise<void>;
   /** Closes keep-alive sockets that are idle now (in-flight requests finish first). */
   closeIdleConnections(): void;
+  /** From now on every response carries `Connection: close` (added only when draining: no cost before). */
+  closeConnectionsAfterResponse(): void;
 }
 
 /**
@@ -34,6 +36,9 @@ export async function listen(app: FastifyInstance, bind: string, port: number): 
   }
   return {
     addresses,
+    closeConnectionsAfterResponse: () => {
+      for (const server of [app.server, ...secondary]) server.prependListener('request', askToClose);
+    },
     closeIdleConnections: () => {
       for (const server of [app.server, ...secondary]) server.closeIdleConnections();
     },
@@ -85,3 +90,7 @@ function formatAddress(host: string, port: number): string {
 }
 
 export { isLoopbackBind };
+
+function askToClose(_request: IncomingMessage, response: ServerResponse): void {
+  response.setHeader('connection', 'close');
+}

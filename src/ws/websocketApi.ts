@@ -95,6 +95,8 @@ export function websocketApi(options: WebsocketApiOptions) {
       routed[UPGRADE_SOCKET] = socket;
       routed[UPGRADE_HEAD] = head;
       const response = new ServerResponse(request);
+      // A routed upgrade that got an HTTP answer (any route, any status) leaves nothing open.
+      response.once('finish', () => socket.destroy());
       try {
         response.assignSocket(socket as never);
         app.routing(request, response);
@@ -105,11 +107,6 @@ export function websocketApi(options: WebsocketApiOptions) {
     }
     app.server.on('upgrade', onUpgrade);
 
-    // A routed upgrade that got an HTTP answer (any route, any status) leaves nothing open.
-    app.addHook('onResponse', (request: FastifyRequest, _reply, done) => {
-      (request.raw as RoutedUpgrade)[UPGRADE_SOCKET]?.destroy();
-      done();
-    });
     app.addHook('preClose', async () => {
       app.server.off('upgrade', onUpgrade);
       stopSweep();
