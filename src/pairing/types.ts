@@ -27,16 +27,10 @@ export interface PairingRequestAnswer {
 }
 
 /** A pairing request as control sessions see it: no hashes, keys or sealed tokens. */
-export interface PairingRequestView {
-  readonly requestId: string;
-  readonly deviceId: string;
-  readonly displayName: string;
-  readonly platform: string;
-  readonly clientIp: string;
-  readonly status: PairingStatus;
-  readonly createdAt: number;
-  readonly expiresAt: number;
-}
+export type PairingRequestView = Pick<
+  PairingRequest,
+  'requestId' | 'deviceId' | 'displayName' | 'platform' | 'clientIp' | 'status' | 'createdAt' | 'expiresAt'
+>;
 
 /** `node.pair.resolved` params and the `node.pair.claim` result. */
 export interface ResolvedAnswer {

@@ -4,21 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type GatewayProcess } from '../helpers/gateway.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
 import { connectRpc, openRpc, type RpcClient, type RpcResponse } from '../helpers/wsRpc.js';
+import { NODE_CONNECT_EXAMPLE } from '../helpers/specExamples.js';
 
 const TOKEN = 'ws-notify-cluster-test-token-0123456789abcdef';
-
-// AUTHENTICATION.md, "Device Token Authentication"; only the token is substituted.
-const NODE_CONNECT_EXAMPLE = `{
-  "jsonrpc": "2.0",
-  "id": 1,
-  "method": "connect",
-  "params": {
-    "role": "node",
-    "auth": {
-      "token": "device-token-here"
-    }
-  }
-}`;
 
 let redis: RedisServer;
 let a: GatewayProcess;

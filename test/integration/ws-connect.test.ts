@@ -2,36 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type GatewayProcess } from '../helpers/gateway.js';
 import { connectRpc, openRpc, type RpcClient } from '../helpers/wsRpc.js';
-
-// AUTHENTICATION.md, "WebSocket Authentication", byte for byte.
-const CONTROL_CONNECT_EXAMPLE = `{
-  "jsonrpc": "2.0",
-  "id": 1,
-  "method": "connect",
-  "params": {
-    "role": "control",
-    "auth": {
-      "token": "your-token-here"
-    },
-    "client": {
-      "name": "My Client",
-      "version": "1.0.0"
-    }
-  }
-}`;
-
-// AUTHENTICATION.md, "Device Token Authentication", byte for byte but for the token itself.
-const NODE_CONNECT_EXAMPLE = `{
-  "jsonrpc": "2.0",
-  "id": 1,
-  "method": "connect",
-  "params": {
-    "role": "node",
-    "auth": {
-      "token": "device-token-here"
-    }
-  }
-}`;
+import { CONTROL_CONNECT_EXAMPLE, NODE_CONNECT_EXAMPLE } from '../helpers/specExamples.js';
 
 const TOKEN = 'your-token-here';
 const PASSWORD = 'correct horse battery staple';
