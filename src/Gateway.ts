@@ -6,12 +6,13 @@ import type { ClusterBus } from './cluster/types.js';
 import { usesRedis, type GatewayConfig } from './config/types.js';
 import { authPlugin } from './http/authPlugin.js';
 import { buildServer } from './http/buildServer.js';
+import { FastLane } from './http/FastLane.js';
 import { listen, type ListenResult } from './http/listen.js';
 import { Readiness } from './http/Readiness.js';
 import { chatRoutes } from './http/routes/chat.js';
 import { healthRoutes } from './http/routes/health.js';
 import { hookRoutes } from './http/routes/hooks.js';
-import { modelsRoutes } from './http/routes/models.js';
+import { modelsHotRoute, modelsRoutes } from './http/routes/models.js';
 import { statusRoutes, type GatewayInfo } from './http/routes/status.js';
 import { whoamiRoutes } from './http/routes/whoami.js';
 import { PairingService } from './pairing/PairingService.js';
@@ -48,6 +49,8 @@ export class Gateway {
     readonly store: Store,
     readonly bus: ClusterBus,
     readonly app: FastifyInstance,
+    /** Hot authenticated GETs answered before fastify (see http/FastLane.ts). */
+    readonly fastLane: FastLane,
   ) {}
 
   static async create(config: GatewayConfig, options: { stdoutLogs?: boolean } = {}): Promise<Gateway> {
@@ -70,8 +73,9 @@ export class Gateway {
       store: describeStore(config),
       startedAt: Date.now(),
     };
-    const app = buildServer(config, log.logger);
-    const gateway = new Gateway(config, info, log, store, bus, app);
+    const fastLane = new FastLane();
+    const app = buildServer(config, log.logger, (fallback) => fastLane.front(fallback));
+    const gateway = new Gateway(config, info, log, store, bus, app, fastLane);
     const { readiness } = gateway;
     readiness.addCheck('store', () => store.isReady());
     readiness.addCheck('cluster bus', () => bus.isReady());
@@ -97,6 +101,8 @@ export class Gateway {
     await app.register(healthRoutes(readiness));
     await app.register(statusRoutes(info, () => readiness.notReadyReason() === null));
     await app.register(websocketApi({ services, sessions, notifier, methods: [...pairingMethods(pairing), ...chatMethods(upstream)] }));
+    fastLane.route('/v1/models', modelsHotRoute(info.startedAt));
+    fastLane.start({ auth, metrics, logger: log.logger });
     void core;
     return gateway;
   }
@@ -104,7 +110,7 @@ export class Gateway {
   /** Connects the store (a Redis that is down only delays readiness) and starts listening. */
   async start(): Promise<string[]> {
     await this.connectDependencies();
-    this.listener = await listen(this.app, this.config.bind, this.config.port);
+    this.listener = await listen(this.app, this.config.bind, this.config.port, (fallback) => this.fastLane.front(fallback));
     this.log.logger.info(
       { addresses: this.listener.addresses, store: this.info.store, version: VERSION },
       'gateway listening',

@@ -1,3 +1,4 @@
+import { createServer, type RequestListener } from 'node:http';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { GatewayConfig } from '../config/types.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -27,8 +28,12 @@ declare module 'fastify' {
   }
 }
 
-export function buildServer(config: GatewayConfig, logger: Logger): FastifyInstance {
+/** Puts a request listener in front of fastify's (the fast lane); identity by default. */
+export type FrontDoor = (fallback: RequestListener) => RequestListener;
+
+export function buildServer(config: GatewayConfig, logger: Logger, front: FrontDoor = (fallback) => fallback): FastifyInstance {
   const headersTimeoutMs = config.http.headersTimeoutSeconds * 1000;
+  const serverOptions = { headersTimeout: headersTimeoutMs, connectionsCheckingInterval: connectionsCheckingIntervalMs(headersTimeoutMs) };
   const app = Fastify({
     loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -37,7 +42,14 @@ export function buildServer(config: GatewayConfig, logger: Logger): FastifyInsta
     keepAliveTimeout: HTTP_TIMEOUTS.keepAliveTimeoutMs,
     requestTimeout: HTTP_TIMEOUTS.requestTimeoutMs,
     connectionTimeout: HTTP_TIMEOUTS.connectionTimeoutMs,
-    http: { headersTimeout: headersTimeoutMs, connectionsCheckingInterval: connectionsCheckingIntervalMs(headersTimeoutMs) },
+    // fastify's own HTTP/1 server, with `front` before its handler; the timeouts fastify would set are set here.
+    serverFactory: (handler: RequestListener) => {
+      const server = createServer(serverOptions, front(handler));
+      server.keepAliveTimeout = HTTP_TIMEOUTS.keepAliveTimeoutMs;
+      server.requestTimeout = HTTP_TIMEOUTS.requestTimeoutMs;
+      server.setTimeout(HTTP_TIMEOUTS.connectionTimeoutMs);
+      return server;
+    },
     trustProxy: false, // client IP is resolved by net/, from gateway.trustedProxies only
     return503OnClosing: false,
     forceCloseConnections: 'idle',

@@ -2,21 +2,43 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { GatewayError, errorBody, type ErrorType } from '../errors.js';
 
 const AUTH_CHALLENGE = 'Bearer realm="openclaw"';
-/** Serialised bodies of errors that are sent many times (the shared 401 / 429 objects of authPlugin). */
-const bodies = new WeakMap<GatewayError, Buffer>();
 
-/** Every error leaves the HTTP face here, in the shape {"error":{"message","type"}}; never a stack trace. */
+/** An error as it goes on the wire: status, headers (names in lower case) and the serialised JSON body. */
+export interface ErrorResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+  /** headers plus content-length, for a response written straight to node's ServerResponse (the fast lane). */
+  readonly rawHeaders: Readonly<Record<string, string>>;
+}
+
+/** Built once per error object: the shared 401 / 429 objects of authPlugin are sent many times. */
+const responses = new WeakMap<GatewayError, ErrorResponse>();
+/** Sends a serialised body as it is, and leaves the Content-Type alone (see sendError). */
+const asIs = (body: string): string => body;
+
+/** Every error leaves the HTTP face in the shape {"error":{"message","type"}}; never a stack trace. */
+export function errorResponse(error: GatewayError): ErrorResponse {
+  let response = responses.get(error);
+  if (response) return response;
+  const headers: Record<string, string> = {};
+  if (error.type === 'unauthorized') headers['www-authenticate'] = AUTH_CHALLENGE;
+  if (error.extra.retryAfterSeconds !== undefined) headers['retry-after'] = String(error.extra.retryAfterSeconds);
+  if (error.extra.headers) for (const [name, value] of Object.entries(error.extra.headers)) headers[name.toLowerCase()] = value;
+  // Exactly `application/json` (GATEWAY.md §4).
+  headers['content-type'] = 'application/json';
+  const body = JSON.stringify(errorBody(error.type, error.message));
+  response = { status: error.status, headers, body, rawHeaders: { ...headers, 'content-length': String(Buffer.byteLength(body)) } };
+  responses.set(error, response);
+  return response;
+}
+
 export function sendError(reply: FastifyReply, error: GatewayError): FastifyReply {
-  if (error.type === 'unauthorized') reply.header('WWW-Authenticate', AUTH_CHALLENGE);
-  if (error.extra.retryAfterSeconds !== undefined) reply.header('Retry-After', String(error.extra.retryAfterSeconds));
-  if (error.extra.headers) for (const [name, value] of Object.entries(error.extra.headers)) reply.header(name, value);
-  let body = bodies.get(error);
-  if (!body) {
-    body = Buffer.from(JSON.stringify(errorBody(error.type, error.message)));
-    bodies.set(error, body);
-  }
-  // A Buffer keeps the Content-Type exactly `application/json` (GATEWAY.md §4); fastify would add a charset to a string.
-  return reply.code(error.status).header('content-type', 'application/json').send(body);
+  const { status, headers, body } = errorResponse(error);
+  // fastify adds a charset to a string it sends itself, not to one that went through a reply serializer.
+  // A string rather than a Buffer because node writes a string body in the same write as the head
+  // (a Buffer: cork + writev, ≈ 0.5 µs).
+  return reply.code(status).headers(headers).serializer(asIs).send(body);
 }
 
 export function registerErrorMapper(app: FastifyInstance): void {

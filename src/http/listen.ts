@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { isLoopbackBind } from '../config/rules.js';
-import { connectionsCheckingIntervalMs } from './buildServer.js';
+import { connectionsCheckingIntervalMs, type FrontDoor } from './buildServer.js';
 
 export interface ListenResult {
   readonly addresses: string[];
@@ -17,7 +17,7 @@ export interface ListenResult {
  * node:http server on the same handler serves the second (fastify's own multi-bind follows /etc/hosts,
  * which often lacks ::1). `lan` prefers the dual-stack wildcard and falls back to IPv4 without IPv6.
  */
-export async function listen(app: FastifyInstance, bind: string, port: number): Promise<ListenResult> {
+export async function listen(app: FastifyInstance, bind: string, port: number, front: FrontDoor = (fallback) => fallback): Promise<ListenResult> {
   const primaryHost = bind === 'loopback' ? '127.0.0.1' : bind === 'lan' ? '::' : bind;
   try {
     await app.listen({ host: primaryHost, port });
@@ -28,7 +28,7 @@ export async function listen(app: FastifyInstance, bind: string, port: number): 
   const addresses = [formatAddress(primaryHost, port)];
   const secondary: Server[] = [];
   if (bind === 'loopback') {
-    const server = await listenSecondary(app, '::1', actualPort(app));
+    const server = await listenSecondary(app, '::1', actualPort(app), front);
     if (server) {
       secondary.push(server);
       addresses.push(formatAddress('::1', actualPort(app)));
@@ -61,9 +61,9 @@ export function actualPort(app: FastifyInstance): number {
   return typeof address === 'object' && address ? address.port : 0;
 }
 
-async function listenSecondary(app: FastifyInstance, host: string, port: number): Promise<Server | null> {
+async function listenSecondary(app: FastifyInstance, host: string, port: number, front: FrontDoor): Promise<Server | null> {
   const connectionsCheckingInterval = connectionsCheckingIntervalMs(app.server.headersTimeout);
-  const server = createServer({ connectionsCheckingInterval }, (req, res) => app.routing(req, res));
+  const server = createServer({ connectionsCheckingInterval }, front((req, res) => app.routing(req, res)));
   server.keepAliveTimeout = app.server.keepAliveTimeout;
   server.headersTimeout = app.server.headersTimeout;
   server.requestTimeout = app.server.requestTimeout;

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { HotRoute } from '../FastLane.js';
 
 export const GATEWAY_MODEL_ID = 'openclaw';
 
@@ -23,17 +24,33 @@ const modelListSchema = {
   required: ['object', 'data'],
 } as const;
 
+/** The body of GET /v1/models: the one model the gateway serves, in the OpenAI list shape. */
+export function modelList(startedAt: number) {
+  const created = Math.floor(startedAt / 1000);
+  return { object: 'list', data: [{ id: GATEWAY_MODEL_ID, object: 'model', created, owned_by: 'openclaw' }] };
+}
+
+export const MODELS_CONTENT_TYPE = 'application/json; charset=utf-8';
+
 /**
- * GET /v1/models: the one model the gateway serves, in the OpenAI list shape. The answer never changes
- * while the process lives, so it is serialised once (the schema documents it) and sent as bytes.
+ * GET /v1/models. The answer never changes while the process lives, so it is serialised once (the schema
+ * documents it) and sent as a string: node writes a string body in the same write as the head; a Buffer
+ * goes out as a separate chunk (cork + writev), ≈ 0.5 µs more per response. The fast lane
+ * (http/FastLane.ts) answers the plain `GET /v1/models` with the same bytes; this route serves the rest
+ * (HEAD, a trailing slash, a query string, a request with a body).
  */
 export function modelsRoutes(startedAt: number) {
-  const created = Math.floor(startedAt / 1000);
-  const body = { object: 'list', data: [{ id: GATEWAY_MODEL_ID, object: 'model', created, owned_by: 'openclaw' }] };
-  const serialised = Buffer.from(JSON.stringify(body));
+  const serialised = JSON.stringify(modelList(startedAt));
   return async function plugin(app: FastifyInstance): Promise<void> {
     app.get('/v1/models', { schema: { response: { 200: modelListSchema } } }, (_request, reply) => {
-      reply.header('content-type', 'application/json; charset=utf-8').send(serialised);
+      reply.header('content-type', MODELS_CONTENT_TYPE).send(serialised);
     });
   };
+}
+
+/** The fast lane's `GET /v1/models`: the same bytes and headers as the route above. */
+export function modelsHotRoute(startedAt: number): HotRoute {
+  const body = JSON.stringify(modelList(startedAt));
+  const answer = { status: 200, headers: { 'content-type': MODELS_CONTENT_TYPE, 'content-length': String(Buffer.byteLength(body)) }, body };
+  return () => answer;
 }
