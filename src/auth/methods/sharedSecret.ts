@@ -1,4 +1,4 @@
-import { presentedDigest, type SecretMatcher } from '../SecretMatcher.js';
+import type { SecretMatcher } from '../SecretMatcher.js';
 import type { AuthContext, AuthDecision, Authenticator, Identity } from '../types.js';
 
 const NEXT: AuthDecision = { kind: 'next' };
@@ -16,7 +16,9 @@ export class SharedSecretAuthenticator implements Authenticator {
   }
 
   authenticate(context: AuthContext): AuthDecision {
-    const digest = presentedDigest(context);
-    return digest !== undefined && this.matcher.matchesDigest(digest) ? this.success : NEXT;
+    // A digest the device-token method already made is compared as it is; otherwise no hashing at all.
+    const digest = context.secretDigestMemo;
+    const matched = digest !== undefined ? this.matcher.matchesDigest(digest) : this.matcher.matches(context.secret);
+    return matched ? this.success : NEXT;
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { hasQuerySecret, pathOf, secretFromHeaders } from '../../../src/auth/credentials.js';
-import { SecretMatcher } from '../../../src/auth/SecretMatcher.js';
+import { SecretMatcher, secretDigest } from '../../../src/auth/SecretMatcher.js';
 
 describe('secretFromHeaders', () => {
   it.each([
@@ -51,6 +51,26 @@ describe('SecretMatcher', () => {
     expect(matcher.matches('s3cre')).toBe(false);
     expect(matcher.matches('S3CRET')).toBe(false);
     expect(matcher.matches(undefined)).toBe(false);
+  });
+
+  it('compares bytes, not characters, and lets no length through', () => {
+    const matcher = new SecretMatcher('pässwörd'); // 10 bytes in UTF-8, 8 characters
+    expect(matcher.matches('pässwörd')).toBe(true);
+    expect(matcher.matches('passwoerd')).toBe(false); // 9 bytes
+    expect(matcher.matches('pässwörD')).toBe(false); // same length, one byte differs
+    expect(matcher.matches('paesswoerd')).toBe(false); // 10 bytes, other content
+    expect(matcher.matches('pässwörd'.repeat(200))).toBe(false);
+    expect(matcher.matches('')).toBe(false);
+    // the scratch buffer is wiped: a later, shorter-by-content candidate cannot ride on an earlier one
+    expect(matcher.matches('pässwörd')).toBe(true);
+    expect(matcher.matches('\u0000'.repeat(10))).toBe(false);
+  });
+
+  it('matches a precomputed digest of the same secret only', () => {
+    const matcher = new SecretMatcher('s3cret');
+    expect(matcher.matchesDigest(secretDigest('s3cret'))).toBe(true);
+    expect(matcher.matchesDigest(secretDigest('s3cret '))).toBe(false);
+    expect(new SecretMatcher('').matchesDigest(secretDigest(''))).toBe(false);
   });
 
   it('matches nothing when not configured', () => {
