@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { CLIENT_IP, blockedSources, failingSources, loopbackSources } from './lib/addresses.mjs';
-import { measureHttp } from './lib/httpLoad.mjs';
+import { measureHttp, measurePair } from './lib/httpLoad.mjs';
 import { pairDevice } from './lib/pairing.mjs';
 import { REPO_ROOT, redisCommandCounts, rssBytes, startGateway, startNodeServer, startRedis } from './lib/processes.mjs';
 import { markdownTable, writeResults } from './lib/report.mjs';
@@ -60,7 +60,7 @@ const SCENARIOS = [
   { id: 'chat', needs: ['chat-direct'] },
   { id: 'chat-stream-direct' },
   { id: 'chat-stream', needs: ['chat-stream-direct'] },
-  { id: 'tracing', needs: ['bearer'] },
+  { id: 'tracing' },
 ];
 
 function selectedIds() {
@@ -95,12 +95,14 @@ function row(id, scenario, figure, unit, { ratio = null, target = '—', pass = 
   return entry;
 }
 
+/** reference: the other side of the ratio, measured in alternation with result (measurePair). */
 function ratioRow(id, scenario, result, reference, minRatio, extra = {}) {
   const ratio = reference ? result.rps / reference.rps : null;
   const target = minRatio === null ? '—' : `≥ ${minRatio}× ${extra.against ?? 'baseline'}`;
   const clean = result.unexpected <= result.expected * 0.001;
   const pass = minRatio === null ? null : ratio !== null && ratio >= minRatio && clean;
-  return row(id, scenario, result.rps, 'req/s', { ratio, target, pass, details: { ...result, ...extra.details } });
+  const referenceDetails = reference ? { referenceRps: reference.rps, referenceRuns: reference.runs, referenceCpuMicrosPerRequest: reference.cpuMicrosPerRequest } : {};
+  return row(id, scenario, result.rps, 'req/s', { ratio, target, pass, details: { ...result, ...referenceDetails, ...extra.details } });
 }
 
 async function main() {
@@ -185,13 +187,25 @@ async function main() {
   }
 
   const { timing, connections } = settings;
-  const http = (spec) => measureHttp({ timing, connections, expectStatus: 200, ...spec });
+  const spec = (fields) => ({ timing, connections, expectStatus: 200, ...fields });
+  // Every row against the baseline re-measures it in alternation with the row (bench/README.md "Ratios").
+  let baseline;
+  let baselineSpec;
   if (selected.has('baseline')) {
-    const baseline = await startNodeServer({ name: 'baseline', script: 'baseline.mjs', workDir });
-    results.baseline = await http({ url: baseline.url, path: '/v1/models', headers: { authorization: `Bearer ${token}`, 'x-forwarded-for': CLIENT_IP } });
+    baseline = await startNodeServer({ name: 'baseline', script: 'baseline.mjs', workDir });
+    baselineSpec = spec({ url: baseline.url, path: '/v1/models', headers: { authorization: `Bearer ${token}`, 'x-forwarded-for': CLIENT_IP }, pid: baseline.pid });
+    results.baseline = await measureHttp(baselineSpec);
     row('baseline', 'baseline: bare fastify, small JSON body', results.baseline.rps, 'req/s', { ratio: 1, details: results.baseline });
-    await baseline.stop();
   }
+  // The baseline gets the row's own requests (it ignores their headers), built the same way — rotating
+  // X-Forwarded-For rows rebuild every request in autocannon — so the client's share of the two cores is
+  // the same on both sides of the ratio.
+  const againstBaseline = async (id, fields) => {
+    const reference = { ...baselineSpec, headers: fields.headers ?? baselineSpec.headers, headersFor: fields.headersFor };
+    const { reference: measured, target } = await measurePair(reference, spec({ pid: gateway.pid, ...fields }));
+    results[id] = target;
+    return measured;
+  };
 
   // Successful requests must not touch Redis: count its commands around the measured runs of each. The
   // cluster bus publishes one heartbeat per second whatever the traffic; those PUBLISHes are not requests'.
@@ -217,19 +231,19 @@ async function main() {
   const success = (secret) => ({ authorization: `Bearer ${secret}`, 'x-forwarded-for': CLIENT_IP });
   if (selected.has('bearer')) {
     await expectIdentity(gateway, success(token), 'token');
-    results.bearer = await http({ url: gateway.url, path: '/v1/models', headers: success(token), hooks: countRedis() });
-    ratioRow('bearer', 'GET /v1/models, bearer token', results.bearer, results.baseline, 0.85);
+    const reference = await againstBaseline('bearer', { url: gateway.url, path: '/v1/models', headers: success(token), hooks: countRedis() });
+    ratioRow('bearer', 'GET /v1/models, bearer token', results.bearer, reference, 0.85);
   }
   if (selected.has('device')) {
     const deviceToken = await pairDevice(gateway.wsUrl);
     await expectIdentity(gateway, success(deviceToken), 'device');
-    results.device = await http({ url: gateway.url, path: '/v1/models', headers: success(deviceToken), hooks: countRedis() });
-    ratioRow('device', 'GET /v1/models, device token', results.device, results.baseline, 0.8);
+    const reference = await againstBaseline('device', { url: gateway.url, path: '/v1/models', headers: success(deviceToken), hooks: countRedis() });
+    ratioRow('device', 'GET /v1/models, device token', results.device, reference, 0.8);
   }
   if (selected.has('password')) {
     await expectIdentity(gateway, success(password), 'password');
-    results.password = await http({ url: gateway.url, path: '/v1/models', headers: success(password), hooks: countRedis() });
-    ratioRow('password', 'GET /v1/models, password', results.password, results.baseline, null);
+    const reference = await againstBaseline('password', { url: gateway.url, path: '/v1/models', headers: success(password), hooks: countRedis() });
+    ratioRow('password', 'GET /v1/models, password', results.password, reference, null);
   }
   if (selected.has('redis-per-request')) {
     const succeeded = ['bearer', 'device', 'password'].reduce((sum, id) => sum + (results[id]?.expectedResponses ?? 0), 0);
@@ -248,28 +262,29 @@ async function main() {
   if (selected.has('unauthorized')) {
     // Every request from a different client than the last; no client reaches the 20 failures that block it.
     const nextSource = failingSources({ usesPerAddress: 10 });
-    results.unauthorized = await http({
+    const reference = await againstBaseline('unauthorized', {
       url: gateway.url,
       path: '/v1/models',
       headers: { authorization: `Bearer ${wrongToken}` },
       headersFor: (headers) => ({ ...headers, 'x-forwarded-for': nextSource() }),
       expectStatus: 401,
     });
-    ratioRow('unauthorized', 'failed auth (401, Redis limiter), rotating client IPs', results.unauthorized, results.baseline, 0.3);
+    ratioRow('unauthorized', 'failed auth (401, Redis limiter), rotating client IPs', results.unauthorized, reference, 0.3);
   }
   if (selected.has('blocked')) {
     const blocked = blockedSources(settings.blockedAddresses);
     await blockAll(gateway.url, blocked, wrongToken);
     let i = 0;
-    results.blocked = await http({
+    const reference = await againstBaseline('blocked', {
       url: gateway.url,
       path: '/v1/models',
       headers: { authorization: `Bearer ${wrongToken}` },
       headersFor: (headers) => ({ ...headers, 'x-forwarded-for': blocked[i++ % blocked.length] }),
       expectStatus: 429,
     });
-    ratioRow('blocked', `blocked IP (429), ${blocked.length} rotating blocked IPs`, results.blocked, results.baseline, 0.8);
+    ratioRow('blocked', `blocked IP (429), ${blocked.length} rotating blocked IPs`, results.blocked, reference, 0.8);
   }
+  await baseline?.stop();
 
   const chatBody = (stream) => JSON.stringify({ model: 'openclaw', stream, messages: [{ role: 'user', content: 'Hello, bench.' }] });
   const chatHeaders = { ...success(token), 'content-type': 'application/json' };
@@ -277,14 +292,21 @@ async function main() {
   for (const stream of [false, true]) {
     const suffix = stream ? '-stream' : '';
     const label = stream ? 'streaming' : 'non-streaming';
+    const direct = spec({ url: upstream?.url, path: '/v1/chat/completions', method: 'POST', headers: chatHeaders, body: chatBody(stream), pid: upstream?.pid });
+    if (selected.has(`chat${suffix}`)) {
+      const through = spec({ url: gateway.url, path: '/v1/chat/completions', method: 'POST', headers: chatHeaders, body: chatBody(stream), pid: gateway.pid });
+      const { reference, target } = await measurePair(direct, through);
+      results[`chat${suffix}-direct`] = reference;
+      results[`chat${suffix}`] = target;
+    } else if (selected.has(`chat${suffix}-direct`)) {
+      results[`chat${suffix}-direct`] = await measureHttp(direct);
+    }
     if (selected.has(`chat${suffix}-direct`)) {
-      results[`chat${suffix}-direct`] = await http({ url: upstream.url, path: '/v1/chat/completions', method: 'POST', headers: chatHeaders, body: chatBody(stream) });
       row(`chat${suffix}-direct`, `chat completions ${label}, straight to the test upstream`, results[`chat${suffix}-direct`].rps, 'req/s', {
         details: results[`chat${suffix}-direct`],
       });
     }
     if (selected.has(`chat${suffix}`)) {
-      results[`chat${suffix}`] = await http({ url: gateway.url, path: '/v1/chat/completions', method: 'POST', headers: chatHeaders, body: chatBody(stream) });
       ratioRow(`chat${suffix}`, `chat completions ${label}, through the gateway`, results[`chat${suffix}`], results[`chat${suffix}-direct`], 0.7, { against: chatAgainst });
     }
   }
@@ -301,10 +323,13 @@ async function main() {
         OTEL_TRACES_SAMPLER_ARG: '0.1',
       },
     });
-    results.tracing = await http({ url: traced.url, path: '/v1/models', headers: success(token) });
+    // Against the untraced gateway's bearer row, measured again in alternation with this one.
+    const untraced = spec({ url: gateway.url, path: '/v1/models', headers: success(token), pid: gateway.pid });
+    const { reference, target } = await measurePair(untraced, spec({ url: traced.url, path: '/v1/models', headers: success(token), pid: traced.pid }));
+    results.tracing = target;
     await sleep(args.quick ? 200 : 1_000);
     const exports = (await (await fetch(sink.url)).json()).exports;
-    ratioRow('tracing', 'GET /v1/models, bearer, tracing on (ratio 0.1) vs off', results.tracing, results.bearer, 0.8, {
+    ratioRow('tracing', 'GET /v1/models, bearer, tracing on (ratio 0.1) vs off', results.tracing, reference, 0.8, {
       against: 'tracing off',
       details: { otlpExports: exports },
     });

@@ -1,4 +1,5 @@
 // HTTP load with autocannon: a warm-up, then two measured runs; the better run is kept.
+import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 
 /**
@@ -13,6 +14,7 @@ import autocannon from 'autocannon';
  * @param {number} spec.connections
  * @param {{ warmupSeconds: number, runSeconds: number }} spec.timing
  * @param {{ beforeRuns?: () => Promise<void>, afterRuns?: () => Promise<void> }} [spec.hooks]
+ * @param {number} [spec.pid]  the server's pid: its CPU time per answered request goes in the result
  */
 export async function measureHttp(spec) {
   await once(spec, spec.timing.warmupSeconds);
@@ -20,8 +22,38 @@ export async function measureHttp(spec) {
   const runs = [];
   for (let i = 0; i < 2; i++) runs.push(await once(spec, spec.timing.runSeconds));
   await spec.hooks?.afterRuns?.();
+  return summarise(runs);
+}
+
+/**
+ * A ratio's two sides measured in alternation — warm-ups, then reference, target, reference, target — so
+ * that both see the same machine: on a shared box the speed drifts by tens of percent over a minute, and a
+ * reference measured once, long before the target, made ratios swing by as much. Each side keeps its
+ * better run; the target's hooks bracket its measured runs.
+ */
+export async function measurePair(reference, target) {
+  await once(reference, reference.timing.warmupSeconds);
+  await once(target, target.timing.warmupSeconds);
+  await target.hooks?.beforeRuns?.();
+  const referenceRuns = [];
+  const targetRuns = [];
+  for (let i = 0; i < 2; i++) {
+    referenceRuns.push(await once(reference, reference.timing.runSeconds));
+    targetRuns.push(await once(target, target.timing.runSeconds));
+  }
+  await target.hooks?.afterRuns?.();
+  return { reference: summarise(referenceRuns), target: summarise(targetRuns) };
+}
+
+function summarise(runs) {
   const best = runs.reduce((a, b) => (b.rps > a.rps ? b : a));
   return { ...best, runs: runs.map((run) => round(run.rps)), expectedResponses: runs.reduce((sum, run) => sum + run.expected, 0) };
+}
+
+/** utime + stime of a process in µs (from /proc; clock ticks of 10 ms). */
+function cpuMicros(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }
 
 async function once(spec, seconds) {
@@ -30,6 +62,7 @@ async function once(spec, seconds) {
     const fixed = request.headers;
     request.setupRequest = (req) => ({ ...req, headers: spec.headersFor({ ...fixed }) });
   }
+  const cpuBefore = spec.pid ? cpuMicros(spec.pid) : 0;
   const result = await autocannon({
     url: spec.url,
     connections: spec.connections,
@@ -38,6 +71,7 @@ async function once(spec, seconds) {
     requests: [request],
     timeout: 10,
   });
+  const cpuUsed = spec.pid ? cpuMicros(spec.pid) - cpuBefore : 0;
   const statuses = {};
   for (const [status, { count }] of Object.entries(result.statusCodeStats ?? {})) statuses[status] = count;
   const expected = statuses[String(spec.expectStatus)] ?? 0;
@@ -52,6 +86,7 @@ async function once(spec, seconds) {
     latencyP50Ms: result.latency.p50,
     latencyP99Ms: result.latency.p99,
     seconds: result.duration,
+    cpuMicrosPerRequest: spec.pid && result.requests.total > 0 ? round(cpuUsed / result.requests.total) : null,
   };
 }
 

@@ -18,12 +18,20 @@ export function formatFigure(row) {
 }
 
 export function markdownTable(rows) {
-  const lines = ['| scenario | figure | ratio | target | result |', '|---|---:|---:|---|---|'];
+  const lines = ['| scenario | figure | ratio | target | result | server CPU/request |', '|---|---:|---:|---|---|---:|'];
   for (const row of rows) {
     const ratio = row.ratio === null || row.ratio === undefined ? '—' : `${row.ratio.toFixed(2)}×`;
-    lines.push(`| ${row.scenario} | ${formatFigure(row)} | ${ratio} | ${row.target} | ${verdict(row.pass)} |`);
+    lines.push(`| ${row.scenario} | ${formatFigure(row)} | ${ratio} | ${row.target} | ${verdict(row.pass)} | ${cpuCell(row.details)} |`);
   }
   return lines.join('\n');
+}
+
+/** The measured server's CPU time per answered request, and the reference's beside it (same alternating runs). */
+function cpuCell(details = {}) {
+  const own = details.cpuMicrosPerRequest;
+  if (own === null || own === undefined) return '—';
+  const reference = details.referenceCpuMicrosPerRequest;
+  return reference === null || reference === undefined ? `${own} µs` : `${own} µs (reference ${reference} µs)`;
 }
 
 export function writeResults(outDir, meta, rows) {

@@ -17,6 +17,7 @@ interface Row {
   ratio: number | null;
   target: string;
   pass: boolean | null;
+  details: { referenceRps?: number; cpuMicrosPerRequest?: number | null };
 }
 
 function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -54,7 +55,14 @@ describe('npm run bench (quick)', () => {
       expect(row.target, row.id).toBeTypeOf('string');
     }
     const byId = new Map(result.rows.map((r) => [r.id, r]));
-    for (const id of ['bearer', 'device', 'unauthorized', 'blocked']) expect(byId.get(id)!.ratio, id).toBeGreaterThan(0);
+    for (const id of ['bearer', 'device', 'unauthorized', 'blocked']) {
+      const { ratio, details } = byId.get(id)!;
+      expect(ratio, id).toBeGreaterThan(0);
+      // the baseline re-measured in alternation with the row, and the gateway's CPU per request
+      expect(details.referenceRps, id).toBeGreaterThan(0);
+      expect(ratio, id).toBeCloseTo(byId.get(id)!.figure / details.referenceRps!, 6);
+      expect(details.cpuMicrosPerRequest, id).toBeGreaterThan(0);
+    }
     // a successful request never touches Redis, whatever the machine's speed
     expect(byId.get('redis-per-request')!.figure).toBe(0);
     expect(byId.get('redis-per-request')!.pass).toBe(true);
