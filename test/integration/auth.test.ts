@@ -1,9 +1,6 @@
-import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type GatewayProcess } from '../helpers/gateway.js';
+import { stateDirWithDevice } from '../helpers/seededDevice.js';
 import { httpRequest, type HttpRequestOptions } from '../helpers/httpRequest.js';
 
 const TOKEN = 'integration-token-5f2a9c';
@@ -11,15 +8,6 @@ const PASSWORD = 'integration-password-81d3';
 const DEVICE_TOKEN = 'Zm9vYmFyYmF6cXV4LWRldmljZS10b2tlbi0xMjM0NTY'; // 43 chars base64url
 const DEVICE_ID = 'dev-itest-1';
 
-/** The embedded store loads paired devices from the state dir at start; seed one so its token can be presented. */
-function stateDirWithDevice(): string {
-  const stateDir = join(mkdtempSync(join(tmpdir(), 'openclaw-auth-')), 'state');
-  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  const tokenHash = createHash('sha256').update(DEVICE_TOKEN).digest('hex');
-  const device = { deviceId: DEVICE_ID, displayName: 'test phone', platform: 'ios', tokenHash, createdAt: Date.now(), lastSeenAt: null };
-  writeFileSync(join(stateDir, 'devices.json'), JSON.stringify({ version: 1, devices: [device] }), { mode: 0o600 });
-  return stateDir;
-}
 
 let gateway: GatewayProcess;
 /** A remote-looking request: a loopback source address other than the trusted proxy, and a non-loopback Host. */
@@ -29,7 +17,7 @@ const freshClient = () => `127.0.0.${nextClient++}`;
 
 beforeAll(async () => {
   gateway = await startGateway({
-    stateDir: stateDirWithDevice(),
+    stateDir: stateDirWithDevice({ token: DEVICE_TOKEN, deviceId: DEVICE_ID }),
     config: {
       auth: { token: TOKEN, password: PASSWORD, trustedProxy: { enabled: true, header: 'X-Forwarded-User' } },
       trustedProxies: ['127.0.0.1'],

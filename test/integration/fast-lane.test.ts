@@ -1,12 +1,9 @@
 // The HTTP fast lane (src/http/FastLane.ts) answers a plain `GET /v1/models` before fastify; the same
 // route with a trailing slash, a body or as HEAD goes through fastify. Both must answer byte for byte alike:
 // status, headers (but Date), body — for success, every refusal, and a blocked client.
-import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type GatewayProcess } from '../helpers/gateway.js';
+import { stateDirWithDevice } from '../helpers/seededDevice.js';
 import { httpRequest, type HttpRequestOptions, type HttpResponse } from '../helpers/httpRequest.js';
 
 const TOKEN = 'fast-lane-token-7c1e0b';
@@ -18,17 +15,9 @@ let gateway: GatewayProcess;
 let nextClient = 20;
 const freshClient = () => `127.0.0.${nextClient++}`;
 
-function stateDirWithDevice(): string {
-  const stateDir = join(mkdtempSync(join(tmpdir(), 'openclaw-fast-lane-')), 'state');
-  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  const tokenHash = createHash('sha256').update(DEVICE_TOKEN).digest('hex');
-  const device = { deviceId: DEVICE_ID, displayName: 'lane phone', platform: 'ios', tokenHash, createdAt: Date.now(), lastSeenAt: null };
-  writeFileSync(join(stateDir, 'devices.json'), JSON.stringify({ version: 1, devices: [device] }), { mode: 0o600 });
-  return stateDir;
-}
 
 beforeAll(async () => {
-  gateway = await startGateway({ stateDir: stateDirWithDevice(), config: { auth: { token: TOKEN, password: PASSWORD }, trustedProxies: ['127.0.0.1'] } });
+  gateway = await startGateway({ stateDir: stateDirWithDevice({ token: DEVICE_TOKEN, deviceId: DEVICE_ID }), config: { auth: { token: TOKEN, password: PASSWORD }, trustedProxies: ['127.0.0.1'] } });
 });
 
 afterAll(async () => {
