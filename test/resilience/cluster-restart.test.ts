@@ -76,7 +76,15 @@ describe('Redis Cluster node restart under load', () => {
 
     expect(report.total.pair).toBeGreaterThan(3);
     expect(load.successesSince(quietSince, 'pair')).toBeGreaterThan(0);
-    expect(report.failed.auth).toBe(0);
+    // Cached device tokens and the gateway token need no Redis round trip: the auth stream rides out the
+    // outage while the bus is down too (a cached device is served when the store cannot answer). But the bus
+    // may reconnect to another node before the state node is back; the token cache is then flushed (it may
+    // have missed a revocation) and device requests get 503 until the store answers: never a wrong answer,
+    // and only inside the fault window (recoveryMs below counts every failure).
+    expect(report.failureDetails.filter((detail) => detail.startsWith('auth:'))).toEqual(
+      report.failed.auth > 0 ? ['auth: HTTP 503'] : [],
+    );
+    expect(report.failed.auth).toBeLessThanOrEqual(Math.ceil(report.total.auth * 0.05));
     expect(report.failed.pair).toBeGreaterThan(0); // the state node was really gone for a while
     expect(report.recoveryMs).toBeLessThan(DOWN_FOR_MS + 12_000);
     expect(readyMs).toBeLessThan(DOWN_FOR_MS + 20_000);
