@@ -6,7 +6,7 @@ import type { AuthOutcome, Identity } from '../auth/types.js';
 import { GatewayError } from '../errors.js';
 import type { GatewayMetrics } from '../telemetry/GatewayMetrics.js';
 import type { Logger } from '../telemetry/logger.js';
-import { endRequestSpan, startRequestSpan, type RequestSpan } from '../telemetry/spans.js';
+import { endRequestSpan, startRequestSpan } from '../telemetry/spans.js';
 import { outcomeError } from './authPlugin.js';
 import { errorResponse } from './errorMapper.js';
 
@@ -94,13 +94,9 @@ export class FastLane {
         fail(error);
       }
     };
-    if (traced) runIn(traced, run);
+    if (traced) otelContext.with(traced.context, run);
     else run();
   }
-}
-
-function runIn(traced: RequestSpan, run: () => void): void {
-  otelContext.with(traced.context, run);
 }
 
 /** A GET with a body is legal but odd; fastify reads (and bounds) it, the lane does not. */
