@@ -74,7 +74,7 @@ export class Gateway {
       startedAt: Date.now(),
     };
     const fastLane = new FastLane();
-    const app = buildServer(config, log.logger, (fallback) => fastLane.front(fallback));
+    const app = buildServer(config, log.logger, fastLane.front);
     const gateway = new Gateway(config, info, log, store, bus, app, fastLane);
     const { readiness } = gateway;
     readiness.addCheck('store', () => store.isReady());
@@ -110,7 +110,7 @@ export class Gateway {
   /** Connects the store (a Redis that is down only delays readiness) and starts listening. */
   async start(): Promise<string[]> {
     await this.connectDependencies();
-    this.listener = await listen(this.app, this.config.bind, this.config.port, (fallback) => this.fastLane.front(fallback));
+    this.listener = await listen(this.app, this.config.bind, this.config.port, this.fastLane.front);
     this.log.logger.info(
       { addresses: this.listener.addresses, store: this.info.store, version: VERSION },
       'gateway listening',

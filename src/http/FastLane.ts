@@ -1,13 +1,14 @@
 import type { IncomingMessage, OutgoingHttpHeaders, RequestListener, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { context as otelContext } from '@opentelemetry/api';
+import { context as otelContext, type Span } from '@opentelemetry/api';
 import type { AuthService } from '../auth/AuthService.js';
-import type { AuthOutcome, Identity } from '../auth/types.js';
+import type { Identity } from '../auth/types.js';
 import { GatewayError } from '../errors.js';
 import type { GatewayMetrics } from '../telemetry/GatewayMetrics.js';
 import type { Logger } from '../telemetry/logger.js';
 import { endRequestSpan, startRequestSpan } from '../telemetry/spans.js';
-import { outcomeError } from './authPlugin.js';
+import { admitHttp, type Admission } from './authPlugin.js';
+import type { FrontDoor } from './buildServer.js';
 import { errorResponse } from './errorMapper.js';
 
 /** What a hot route answers to an authenticated request. */
@@ -28,15 +29,24 @@ export interface FastLaneServices {
 
 const INTERNAL_ERROR = new GatewayError('internal_error', 'Internal server error.');
 
+/** One request in the lane: the one object it allocates besides node's own. */
+interface LaneRequest {
+  readonly res: ServerResponse;
+  readonly path: string;
+  readonly route: HotRoute;
+  readonly startedAt: number;
+  readonly span: Span | undefined;
+}
+
 /**
  * The few authenticated routes every client polls (`GET /v1/models`), answered straight from node's
  * 'request' event: fastify's per-request machinery (Request/Reply objects, routing, hook runners, the
  * request logger) costs more than the authentication itself, and these answers never change. Only an
  * exact `GET <path>` without a query string and without a body takes the lane; everything else (HEAD, a
- * trailing slash, `?token=`, a body, every other route) goes to fastify. The lane does exactly what the
- * fastify route does with the same services: the auth plugin's order (blocked client → 429 before
- * anything else, then the chain), the same error responses, openclaw_http_request_duration_seconds under
- * the same route label, and the same SERVER span when tracing is on.
+ * trailing slash, `?token=`, a body, every other route) goes to fastify. The lane does what the fastify
+ * route does with the same services: the auth hook's admission (admitHttp), the same error responses
+ * (errorResponse), openclaw_http_request_duration_seconds under the same route label, and the same SERVER
+ * span when tracing is on.
  */
 export class FastLane {
   private readonly routes = new Map<string, HotRoute>();
@@ -52,50 +62,55 @@ export class FastLane {
   }
 
   /** node's request listener: the lane's routes here, everything else to `fallback` (fastify's handler). */
-  front(fallback: RequestListener): RequestListener {
-    return (req, res) => {
-      const route = req.method === 'GET' && this.services ? this.routes.get(req.url as string) : undefined;
-      if (route === undefined || hasBody(req)) return fallback(req, res);
-      this.serve(req, res, req.url as string, route, this.services as FastLaneServices);
-    };
+  readonly front: FrontDoor = (fallback) => (req, res) => {
+    const services = this.services;
+    const route = req.method === 'GET' && services ? this.routes.get(req.url as string) : undefined;
+    if (route === undefined || services === undefined || hasBody(req)) return fallback(req, res);
+    const path = req.url as string;
+    const traced = startRequestSpan('GET', path, req.headers);
+    const lane: LaneRequest = { res, path, route, startedAt: performance.now(), span: traced?.span };
+    if (traced) otelContext.with(traced.context, this.admit, this, services, req, lane);
+    else this.admit(services, req, lane);
+  };
+
+  /** The same admission as fastify's auth hook (admitHttp); synchronous unless the chain needs I/O. */
+  private admit(services: FastLaneServices, req: IncomingMessage, lane: LaneRequest): void {
+    let admission: Admission | Promise<Admission>;
+    try {
+      admission = admitHttp(services.auth, services.auth.contextFor(req, 'http'), req.url);
+    } catch (error) {
+      return this.fail(services, lane, error);
+    }
+    if (admission instanceof Promise) {
+      admission.then(
+        (settled) => this.conclude(services, lane, settled),
+        (error: unknown) => this.fail(services, lane, error),
+      );
+    } else this.conclude(services, lane, admission);
   }
 
-  private serve(req: IncomingMessage, res: ServerResponse, path: string, route: HotRoute, services: FastLaneServices): void {
-    const startedAt = performance.now();
-    const traced = startRequestSpan('GET', path, req.headers);
-    const answer = (status: number, headers: OutgoingHttpHeaders, body: string, error?: unknown) => {
-      res.writeHead(status, headers);
-      res.end(body);
-      services.metrics.httpRequest(path, status, (performance.now() - startedAt) / 1000);
-      if (traced) endRequestSpan(traced.span, status, error);
-    };
-    const fail = (error: unknown) => {
-      services.logger.error({ err: error, url: path }, 'request failed');
-      if (res.headersSent) return void res.destroy();
-      const { status, rawHeaders, body } = errorResponse(INTERNAL_ERROR);
-      answer(status, rawHeaders, body, error);
-    };
-    const conclude = (outcome: AuthOutcome) => {
-      if (outcome.ok) {
-        const hot = route(outcome.identity);
-        answer(hot.status, hot.headers, hot.body);
-      } else {
-        const { status, rawHeaders, body } = errorResponse(outcomeError(outcome));
-        answer(status, rawHeaders, body);
-      }
-    };
-    const run = () => {
-      try {
-        const context = services.auth.contextFor(req, 'http');
-        const outcome = services.auth.blockedOutcome(context) ?? services.auth.authenticateNow(context);
-        if (outcome instanceof Promise) outcome.then(conclude).catch(fail);
-        else conclude(outcome);
-      } catch (error) {
-        fail(error);
-      }
-    };
-    if (traced) otelContext.with(traced.context, run);
-    else run();
+  private conclude(services: FastLaneServices, lane: LaneRequest, admission: Admission): void {
+    if (admission instanceof GatewayError) {
+      const { status, rawHeaders, body } = errorResponse(admission);
+      this.answer(services, lane, status, rawHeaders, body);
+    } else {
+      const hot = lane.route(admission);
+      this.answer(services, lane, hot.status, hot.headers, hot.body);
+    }
+  }
+
+  private fail(services: FastLaneServices, lane: LaneRequest, error: unknown): void {
+    services.logger.error({ err: error, url: lane.path }, 'request failed');
+    if (lane.res.headersSent) return void lane.res.destroy();
+    const { status, rawHeaders, body } = errorResponse(INTERNAL_ERROR);
+    this.answer(services, lane, status, rawHeaders, body, error);
+  }
+
+  private answer(services: FastLaneServices, lane: LaneRequest, status: number, headers: OutgoingHttpHeaders, body: string, error?: unknown): void {
+    lane.res.writeHead(status, headers);
+    lane.res.end(body);
+    services.metrics.httpRequest(lane.path, status, (performance.now() - lane.startedAt) / 1000);
+    if (lane.span) endRequestSpan(lane.span, status, error);
   }
 }
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { AuthService } from '../auth/AuthService.js';
 import { hasQuerySecret } from '../auth/credentials.js';
-import type { AuthOutcome } from '../auth/types.js';
+import type { AuthContext, AuthOutcome, Identity } from '../auth/types.js';
 import { GatewayError, RATE_LIMITED_MESSAGE } from '../errors.js';
 import { sendError } from './errorMapper.js';
 import './requestIdentity.js';
@@ -13,7 +13,7 @@ const UNAUTHORIZED_MESSAGES: Record<string, string> = {
 };
 
 /** The HTTP face of an unsuccessful outcome; the same table of types as every other error. */
-export function outcomeError(outcome: Exclude<AuthOutcome, { ok: true }>): GatewayError {
+function outcomeError(outcome: Exclude<AuthOutcome, { ok: true }>): GatewayError {
   switch (outcome.type) {
     case 'rate_limited':
       return rateLimitedError(outcome.retryAfterSeconds);
@@ -52,13 +52,35 @@ function querySecretError(): GatewayError {
   return new GatewayError('invalid_request', 'Send credentials in the Authorization or X-OpenClaw-Token header, never in the query string.');
 }
 
+/** What a request that needs authentication gets: its identity, or the error to answer with. */
+export type Admission = Identity | GatewayError;
+
+export type HttpAuth = Pick<AuthService, 'blockedOutcome' | 'authenticateNow'>;
+
+/**
+ * The HTTP admission order, for fastify's hook and the fast lane alike: a blocked client gets 429 before
+ * anything else (correct credentials included), a secret in the query string 400, then the chain decides.
+ * Synchronous unless the chain needs I/O.
+ */
+export function admitHttp(auth: HttpAuth, context: AuthContext, url: string | undefined): Admission | Promise<Admission> {
+  const blocked = auth.blockedOutcome(context);
+  if (blocked && !blocked.ok) return outcomeError(blocked);
+  if (hasQuerySecret(url)) return querySecretError();
+  const outcome = auth.authenticateNow(context);
+  return outcome instanceof Promise ? outcome.then(admissionOf) : admissionOf(outcome);
+}
+
+function admissionOf(outcome: AuthOutcome): Admission {
+  return outcome.ok ? outcome.identity : outcomeError(outcome);
+}
+
 /** Lets the request through with its identity, or answers it (then the hook chain ends without done()). */
-function admit(request: FastifyRequest, reply: FastifyReply, outcome: AuthOutcome, done: HookHandlerDoneFunction): void {
-  if (!outcome.ok) {
-    sendError(reply, outcomeError(outcome));
+function admit(request: FastifyRequest, reply: FastifyReply, admission: Admission, done: HookHandlerDoneFunction): void {
+  if (admission instanceof GatewayError) {
+    sendError(reply, admission);
     return;
   }
-  request.identity = outcome.identity;
+  request.identity = admission;
   done();
 }
 
@@ -83,17 +105,14 @@ export function authPlugin(auth: AuthService) {
         else done();
         return;
       }
-      const blocked = auth.blockedOutcome(context);
-      if (blocked && !blocked.ok) return void sendError(reply, outcomeError(blocked));
-      if (hasQuerySecret(request.raw.url)) return void sendError(reply, querySecretError());
-      let outcome: AuthOutcome | Promise<AuthOutcome>;
+      let admission: Admission | Promise<Admission>;
       try {
-        outcome = auth.authenticateNow(context);
+        admission = admitHttp(auth, context, request.raw.url);
       } catch (error) {
         return done(error as Error);
       }
-      if (outcome instanceof Promise) outcome.then((settled) => admit(request, reply, settled, done), done);
-      else admit(request, reply, outcome, done);
+      if (admission instanceof Promise) admission.then((settled) => admit(request, reply, settled, done), done);
+      else admit(request, reply, admission, done);
     });
     app.addHook('onClose', async () => auth.close());
   };

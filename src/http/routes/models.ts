@@ -25,12 +25,12 @@ const modelListSchema = {
 } as const;
 
 /** The body of GET /v1/models: the one model the gateway serves, in the OpenAI list shape. */
-export function modelList(startedAt: number) {
+function modelList(startedAt: number) {
   const created = Math.floor(startedAt / 1000);
   return { object: 'list', data: [{ id: GATEWAY_MODEL_ID, object: 'model', created, owned_by: 'openclaw' }] };
 }
 
-export const MODELS_CONTENT_TYPE = 'application/json; charset=utf-8';
+const MODELS_CONTENT_TYPE = 'application/json; charset=utf-8';
 
 /**
  * GET /v1/models. The answer never changes while the process lives, so it is serialised once (the schema
