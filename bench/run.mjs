@@ -7,7 +7,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { CLIENT_IP, blockedSources, failingSources, loopbackSources } from './lib/addresses.mjs';
+import { CLIENT_IP, blockedSources, loopbackSources } from './lib/addresses.mjs';
 import { measureHttp, measurePair } from './lib/httpLoad.mjs';
 import { pairDevice } from './lib/pairing.mjs';
 import { REPO_ROOT, redisCommandCounts, rssBytes, startGateway, startNodeServer, startRedis } from './lib/processes.mjs';
@@ -201,7 +201,9 @@ async function main() {
   // X-Forwarded-For rows rebuild every request in autocannon — so the client's share of the two cores is
   // the same on both sides of the ratio.
   const againstBaseline = async (id, fields) => {
-    const reference = { ...baselineSpec, headers: fields.headers ?? baselineSpec.headers, headersFor: fields.headersFor };
+    // its own copy of a rotation: each side counts the addresses it has taken
+    const forwardedFor = fields.forwardedFor && { ...fields.forwardedFor };
+    const reference = { ...baselineSpec, headers: fields.headers ?? baselineSpec.headers, forwardedFor };
     const { reference: measured, target } = await measurePair(reference, spec({ pid: gateway.pid, ...fields }));
     results[id] = target;
     return measured;
@@ -261,12 +263,11 @@ async function main() {
   const wrongToken = randomBytes(32).toString('hex');
   if (selected.has('unauthorized')) {
     // Every request from a different client than the last; no client reaches the 20 failures that block it.
-    const nextSource = failingSources({ usesPerAddress: 10 });
     const reference = await againstBaseline('unauthorized', {
       url: gateway.url,
       path: '/v1/models',
       headers: { authorization: `Bearer ${wrongToken}` },
-      headersFor: (headers) => ({ ...headers, 'x-forwarded-for': nextSource() }),
+      forwardedFor: { kind: 'failing', usesPerAddress: 10 },
       expectStatus: 401,
     });
     ratioRow('unauthorized', 'failed auth (401, Redis limiter), rotating client IPs', results.unauthorized, reference, 0.3);
@@ -274,12 +275,11 @@ async function main() {
   if (selected.has('blocked')) {
     const blocked = blockedSources(settings.blockedAddresses);
     await blockAll(gateway.url, blocked, wrongToken);
-    let i = 0;
     const reference = await againstBaseline('blocked', {
       url: gateway.url,
       path: '/v1/models',
       headers: { authorization: `Bearer ${wrongToken}` },
-      headersFor: (headers) => ({ ...headers, 'x-forwarded-for': blocked[i++ % blocked.length] }),
+      forwardedFor: { kind: 'cycle', addresses: blocked },
       expectStatus: 429,
     });
     ratioRow('blocked', `blocked IP (429), ${blocked.length} rotating blocked IPs`, results.blocked, reference, 0.8);

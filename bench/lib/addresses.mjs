@@ -9,8 +9,8 @@ export const CLIENT_IP = '203.0.113.10';
  * against live keys without ever blocking one. 203.0.113.1–127 first, then one IPv6 /64 per address (the
  * limiter counts IPv6 per /64).
  */
-export function failingSources({ usesPerAddress = 10, blockSize = 500 } = {}) {
-  let n = 0;
+export function failingSources({ usesPerAddress = 10, blockSize = 500 } = {}, offset = 0) {
+  let n = offset;
   return () => {
     const block = Math.floor(n / (blockSize * usesPerAddress));
     const id = block * blockSize + (n % blockSize);
@@ -26,6 +26,20 @@ export function blockedSources(count) {
   for (let i = 0; i < v4; i++) sources.push(`203.0.113.${128 + i}`);
   for (let i = 0; sources.length < count; i++) sources.push(`2001:db8:ffff:${hex(i)}::1`);
   return sources;
+}
+
+/**
+ * X-Forwarded-For values described as data, so that a client process can rebuild the sequence where the
+ * last run stopped (`offset`: how many values earlier runs took): `{ kind: 'failing', usesPerAddress }`
+ * (failingSources) or `{ kind: 'cycle', addresses }` (round-robin over a list).
+ */
+export function rotatingSources({ kind, offset = 0, ...options }) {
+  if (kind === 'failing') return failingSources(options, offset);
+  if (kind === 'cycle') {
+    let i = offset;
+    return () => options.addresses[i++ % options.addresses.length];
+  }
+  throw new Error(`unknown X-Forwarded-For rotation "${kind}"`);
 }
 
 /** Loopback source addresses for WebSocket clients (127.0.0.2 …), so no one address runs out of ports. */

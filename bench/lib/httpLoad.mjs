@@ -1,6 +1,13 @@
-// HTTP load with autocannon: a warm-up, then two measured runs; the better run is kept.
+// HTTP load with autocannon: a warm-up, then two measured runs; the better run is kept. Every run is its own
+// autocannon process (autocannonRun.mjs).
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import autocannon from 'autocannon';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { REPO_ROOT } from './processes.mjs';
+
+const RUNNER = join(REPO_ROOT, 'bench/lib/autocannonRun.mjs');
+const execFileAsync = promisify(execFile);
 
 /**
  * @param {object} spec
@@ -9,7 +16,9 @@ import autocannon from 'autocannon';
  * @param {string} [spec.method]
  * @param {Record<string,string>} [spec.headers]
  * @param {string} [spec.body]
- * @param {(headers: Record<string,string>) => Record<string,string>} [spec.headersFor]  fresh headers per request
+ * @param {{ kind: 'failing' | 'cycle', sent?: number }} [spec.forwardedFor]  a different X-Forwarded-For per
+ *   request (addresses.mjs rotatingSources); `sent` counts the values taken so far, so the next run goes on
+ *   where the last one stopped
  * @param {number} spec.expectStatus  the status every response should have
  * @param {number} spec.connections
  * @param {{ warmupSeconds: number, runSeconds: number }} spec.timing
@@ -57,23 +66,24 @@ function cpuMicros(pid) {
 }
 
 async function once(spec, seconds) {
-  const request = { method: spec.method ?? 'GET', path: spec.path, headers: spec.headers ?? {}, body: spec.body };
-  if (spec.headersFor) {
-    const fixed = request.headers;
-    request.setupRequest = (req) => ({ ...req, headers: spec.headersFor({ ...fixed }) });
-  }
-  const cpuBefore = spec.pid ? cpuMicros(spec.pid) : 0;
-  const result = await autocannon({
+  const rotation = spec.forwardedFor;
+  const job = {
     url: spec.url,
     connections: spec.connections,
-    pipelining: 1,
-    duration: seconds,
-    requests: [request],
-    timeout: 10,
-  });
+    seconds,
+    method: spec.method ?? 'GET',
+    path: spec.path,
+    headers: spec.headers ?? {},
+    body: spec.body,
+    forwardedFor: rotation && { ...rotation, offset: rotation.sent ?? 0 },
+  };
+  const cpuBefore = spec.pid ? cpuMicros(spec.pid) : 0;
+  const { stdout } = await execFileAsync(process.execPath, [RUNNER, JSON.stringify(job)], { maxBuffer: 1 << 20 });
   const cpuUsed = spec.pid ? cpuMicros(spec.pid) - cpuBefore : 0;
+  const result = JSON.parse(stdout);
+  if (rotation) rotation.sent = (rotation.sent ?? 0) + result.rotated;
   const statuses = {};
-  for (const [status, { count }] of Object.entries(result.statusCodeStats ?? {})) statuses[status] = count;
+  for (const [status, { count }] of Object.entries(result.statusCodeStats)) statuses[status] = count;
   const expected = statuses[String(spec.expectStatus)] ?? 0;
   const unexpected = Object.values(statuses).reduce((sum, count) => sum + count, 0) - expected + result.errors + result.timeouts;
   return {
@@ -86,7 +96,7 @@ async function once(spec, seconds) {
     latencyP50Ms: result.latency.p50,
     latencyP99Ms: result.latency.p99,
     seconds: result.duration,
-    cpuMicrosPerRequest: spec.pid && result.requests.total > 0 ? round(cpuUsed / result.requests.total) : null,
+    cpuMicrosPerRequest: spec.pid && result.requestsTotal > 0 ? round(cpuUsed / result.requestsTotal) : null,
   };
 }
 
