@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { ClusterBus } from '../cluster/types.js';
 import type { DeviceRecord, Store } from '../store/types.js';
+import { secretDigest } from './SecretMatcher.js';
 
 export const DEVICE_INVALIDATE_TOPIC = 'device.invalidate' as const;
 
@@ -27,10 +27,15 @@ export interface DeviceTokenCacheOptions {
 interface Entry<T> {
   readonly value: T;
   readonly expiresAt: number;
+  /** When a hit last moved it to the most-recent end (positive entries). */
+  touchedAt: number;
 }
 
+/** A hit moves its entry to the most-recent end at most this often: an LRU to the second, not a Map delete+set per request. */
+const TOUCH_INTERVAL_MS = 1_000;
+
 export function deviceTokenHash(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
+  return secretDigest(token);
 }
 
 /** Default positive TTL: how long a store-confirmed device may be served from the cache (see README "Failure modes"). */
@@ -92,8 +97,7 @@ export class DeviceTokenCache {
     const hit = this.positive.get(tokenHash);
     if (hit) {
       if (hit.expiresAt <= now) return undefined;
-      this.positive.delete(tokenHash);
-      this.positive.set(tokenHash, hit); // most recently used goes last
+      this.touch(tokenHash, hit, now);
       return hit.value;
     }
     const miss = this.negative.get(tokenHash);
@@ -109,8 +113,7 @@ export class DeviceTokenCache {
     }
     const trusted = this.invalidationsFlowing();
     if (hit && trusted) {
-      this.positive.delete(tokenHash);
-      this.positive.set(tokenHash, hit); // most recently used goes last
+      this.touch(tokenHash, hit, now);
       return hit.value;
     }
     const miss = this.negative.get(tokenHash);
@@ -162,14 +165,22 @@ export class DeviceTokenCache {
     }
   }
 
+  private touch(tokenHash: string, hit: Entry<DeviceRecord>, now: number): void {
+    if (now - hit.touchedAt < TOUCH_INTERVAL_MS) return;
+    hit.touchedAt = now;
+    this.positive.delete(tokenHash);
+    this.positive.set(tokenHash, hit); // most recently used goes last
+  }
+
   private async load(tokenHash: string): Promise<DeviceRecord | null> {
     const generation = this.generation;
     const device = await this.store.findDeviceByTokenHash(tokenHash);
     if (!device) this.positive.delete(tokenHash); // the store no longer knows it: never serve it stale
     if (generation !== this.generation) return device;
-    const expiresAt = this.now() + (device ? this.positiveTtlMs : this.negativeTtlMs);
-    if (device) remember(this.positive, tokenHash, { value: device, expiresAt }, this.maxEntries);
-    else remember(this.negative, tokenHash, { value: null, expiresAt }, this.maxNegativeEntries);
+    const now = this.now();
+    const expiresAt = now + (device ? this.positiveTtlMs : this.negativeTtlMs);
+    if (device) remember(this.positive, tokenHash, { value: device, expiresAt, touchedAt: now }, this.maxEntries);
+    else remember(this.negative, tokenHash, { value: null, expiresAt, touchedAt: now }, this.maxNegativeEntries);
     return device;
   }
 }

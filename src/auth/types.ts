@@ -30,7 +30,7 @@ export interface AuthContext {
   /** Request path without the query string, for the `auth failed` log line. */
   readonly path?: string;
   /** secretDigest(secret), computed once by the first method that needs it (presentedDigest()). */
-  secretDigestMemo?: Buffer | undefined;
+  secretDigestMemo?: string | undefined;
 }
 
 export type AuthDecision =

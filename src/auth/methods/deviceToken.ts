@@ -24,10 +24,9 @@ export class DeviceTokenAuthenticator implements Authenticator {
   authenticate(context: AuthContext): AuthDecision | Promise<AuthDecision> {
     const { secret } = context;
     if (secret === undefined || secret.length !== 43 || !DEVICE_TOKEN_SHAPE.test(secret)) return NEXT;
-    // One SHA-256 serves every check: the shared secrets compare it, the lookup hash is its hex (deviceTokenHash).
-    const digest = presentedDigest(context) as Buffer;
-    for (const shared of this.sharedSecrets) if (shared.matchesDigest(digest)) return NEXT;
-    const tokenHash = digest.toString('hex');
+    // One SHA-256 serves every check: the shared secrets compare it, and it is the lookup hash (deviceTokenHash).
+    const tokenHash = presentedDigest(context) as string;
+    for (const shared of this.sharedSecrets) if (shared.matchesDigest(tokenHash)) return NEXT;
     const known = this.devices.peek(tokenHash);
     if (known !== undefined) return decisionFor(known);
     return this.devices.findByTokenHash(tokenHash).then(decisionFor);

@@ -82,6 +82,23 @@ describe('DeviceTokenCache', () => {
     expect(cache.size).toEqual({ positive: 3, negative: 2 });
   });
 
+  it('keeps the devices in use when full: a hit renews its entry, at most once a second', async () => {
+    let now = 0;
+    const store = new CountingStore();
+    for (let i = 0; i < 4; i++) store.devices.set(`h${i}`, record(`d${i}`, `h${i}`));
+    const cache = new DeviceTokenCache(store, { maxEntries: 3, now: () => now });
+    for (let i = 0; i < 3; i++) await cache.findByTokenHash(`h${i}`);
+    expect(cache.peek('h0')?.deviceId).toBe('d0'); // same second as its load: not moved, h0 is still the oldest
+    now += 1_000;
+    expect(cache.peek('h1')?.deviceId).toBe('d1'); // renewed: h0, h2, h1
+    await cache.findByTokenHash('h3'); // evicts h0
+    const before = store.lookups;
+    expect(cache.peek('h0')).toBeUndefined();
+    expect(cache.peek('h1')?.deviceId).toBe('d1');
+    expect(cache.peek('h2')?.deviceId).toBe('d2');
+    expect(store.lookups).toBe(before);
+  });
+
   it('forgets a device on device.invalidate from the bus (by token hash or by device id) and on resync', async () => {
     const store = new CountingStore();
     store.devices.set('h1', record('d1', 'h1'));
