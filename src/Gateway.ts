@@ -17,6 +17,7 @@ import { statusRoutes, type GatewayInfo } from './http/routes/status.js';
 import { whoamiRoutes } from './http/routes/whoami.js';
 import { PairingService } from './pairing/PairingService.js';
 import type { CoreServices, GatewayServices } from './services.js';
+import { keepTickShapesAlive } from './runtime/tickShapes.js';
 import { createStore } from './store/createStore.js';
 import type { Store } from './store/types.js';
 import { GatewayMetrics } from './telemetry/GatewayMetrics.js';
@@ -109,6 +110,7 @@ export class Gateway {
 
   /** Connects the store (a Redis that is down only delays readiness) and starts listening. */
   async start(): Promise<string[]> {
+    keepTickShapesAlive();
     await this.connectDependencies();
     this.listener = await listen(this.app, this.config.bind, this.config.port, this.fastLane.front);
     this.log.logger.info(
