@@ -27,7 +27,10 @@ export interface DeviceTokenCacheOptions {
 interface Entry<T> {
   readonly value: T;
   readonly expiresAt: number;
-  /** When a hit last moved it to the most-recent end (positive entries). */
+}
+
+interface DeviceEntry extends Entry<DeviceRecord> {
+  /** When a hit last moved it to the most-recent end. */
   touchedAt: number;
 }
 
@@ -51,7 +54,7 @@ export const DEVICE_CACHE_TTL_MS = 300_000;
  * the store cannot answer either. A token unknown to the cache is never accepted without the store.
  */
 export class DeviceTokenCache {
-  private readonly positive = new Map<string, Entry<DeviceRecord>>();
+  private readonly positive = new Map<string, DeviceEntry>();
   private readonly negative = new Map<string, Entry<null>>();
   private readonly inFlight = new Map<string, Promise<DeviceRecord | null>>();
   private generation = 0;
@@ -165,7 +168,7 @@ export class DeviceTokenCache {
     }
   }
 
-  private touch(tokenHash: string, hit: Entry<DeviceRecord>, now: number): void {
+  private touch(tokenHash: string, hit: DeviceEntry, now: number): void {
     if (now - hit.touchedAt < TOUCH_INTERVAL_MS) return;
     hit.touchedAt = now;
     this.positive.delete(tokenHash);
@@ -180,12 +183,12 @@ export class DeviceTokenCache {
     const now = this.now();
     const expiresAt = now + (device ? this.positiveTtlMs : this.negativeTtlMs);
     if (device) remember(this.positive, tokenHash, { value: device, expiresAt, touchedAt: now }, this.maxEntries);
-    else remember(this.negative, tokenHash, { value: null, expiresAt, touchedAt: now }, this.maxNegativeEntries);
+    else remember(this.negative, tokenHash, { value: null, expiresAt }, this.maxNegativeEntries);
     return device;
   }
 }
 
-function remember<T>(map: Map<string, Entry<T>>, key: string, entry: Entry<T>, max: number): void {
+function remember<E>(map: Map<string, E>, key: string, entry: E, max: number): void {
   map.delete(key);
   while (map.size >= max) {
     const oldest = map.keys().next();
