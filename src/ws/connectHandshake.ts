@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { presentedDigest } from '../auth/SecretMatcher.js';
 import type { AuthMethod, Role } from '../auth/types.js';
 import { RATE_LIMITED_MESSAGE } from '../errors.js';
 import type { GatewayServices } from '../services.js';
@@ -54,8 +54,8 @@ export async function performConnect(session: WsSession, rawParams: unknown, dep
     throw RpcError.of('forbidden', 'A device token may connect only with role node.');
   }
   if (session.state !== 'connecting') throw RpcError.of('conflict', 'The session closed while connecting.');
-  const deviceTokenHash =
-    identity.method === 'device' && context.secret !== undefined ? createHash('sha256').update(context.secret).digest('hex') : undefined;
+  // the lookup hash the device-token method already made (rotation and revocation find the session by it)
+  const deviceTokenHash = identity.method === 'device' ? presentedDigest(context) : undefined;
   deps.sessions.markConnected(session, params.role, identity, deviceTokenHash);
   session.upgrade = undefined;
   deps.logger.info(
