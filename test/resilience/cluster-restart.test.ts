@@ -85,7 +85,9 @@ describe('Redis Cluster node restart under load', () => {
       report.failed.auth > 0 ? ['auth: HTTP 503'] : [],
     );
     expect(report.failed.auth).toBeLessThanOrEqual(Math.ceil(report.total.auth * 0.05));
-    expect(report.failed.pair).toBeGreaterThan(0); // the state node was really gone for a while
+    // The state node was really gone for a while: some state write failed. Which kind is chance (a pairing
+    // request that waited out the outage in ioredis's queue succeeds); CI once saw pair 0/69, rotate 1, revoke 1.
+    expect(report.failed.pair + report.failed.rotate + report.failed.revoke).toBeGreaterThan(0);
     expect(report.recoveryMs).toBeLessThan(DOWN_FOR_MS + 12_000);
     expect(readyMs).toBeLessThan(DOWN_FOR_MS + 20_000);
 
