@@ -1,6 +1,5 @@
 import type { ClusterBus } from '../cluster/types.js';
 import type { DeviceRecord, Store } from '../store/types.js';
-import { secretDigest } from './SecretMatcher.js';
 
 export const DEVICE_INVALIDATE_TOPIC = 'device.invalidate' as const;
 
@@ -36,10 +35,6 @@ interface DeviceEntry extends Entry<DeviceRecord> {
 
 /** A hit moves its entry to the most-recent end at most this often: an LRU to the second, not a Map delete+set per request. */
 const TOUCH_INTERVAL_MS = 1_000;
-
-export function deviceTokenHash(token: string): string {
-  return secretDigest(token);
-}
 
 /** Default positive TTL: how long a store-confirmed device may be served from the cache (see README "Failure modes"). */
 export const DEVICE_CACHE_TTL_MS = 300_000;

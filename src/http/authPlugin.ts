@@ -48,9 +48,10 @@ function rateLimitedError(retryAfterSeconds: number): GatewayError {
   return error;
 }
 
-function querySecretError(): GatewayError {
-  return new GatewayError('invalid_request', 'Send credentials in the Authorization or X-OpenClaw-Token header, never in the query string.');
-}
+const QUERY_SECRET_ERROR = new GatewayError(
+  'invalid_request',
+  'Send credentials in the Authorization or X-OpenClaw-Token header, never in the query string.',
+);
 
 /** What a request that needs authentication gets: its identity, or the error to answer with. */
 export type Admission = Identity | GatewayError;
@@ -65,7 +66,7 @@ export type HttpAuth = Pick<AuthService, 'blockedOutcome' | 'authenticateNow'>;
 export function admitHttp(auth: HttpAuth, context: AuthContext, url: string | undefined): Admission | Promise<Admission> {
   const blocked = auth.blockedOutcome(context);
   if (blocked && !blocked.ok) return outcomeError(blocked);
-  if (hasQuerySecret(url)) return querySecretError();
+  if (hasQuerySecret(url)) return QUERY_SECRET_ERROR;
   const outcome = auth.authenticateNow(context);
   return outcome instanceof Promise ? outcome.then(admissionOf) : admissionOf(outcome);
 }
@@ -101,7 +102,7 @@ export function authPlugin(auth: AuthService) {
       // Public routes need no credentials, but a secret in their URL is refused all the same: the
       // WebSocket upgrade on GET / is where clients most often try `?token=`.
       if (request.routeOptions.config?.public === true) {
-        if (hasQuerySecret(request.raw.url)) sendError(reply, querySecretError());
+        if (hasQuerySecret(request.raw.url)) sendError(reply, QUERY_SECRET_ERROR);
         else done();
         return;
       }

@@ -11,6 +11,7 @@ import {
   timingSafeEqual,
   type KeyObject,
 } from 'node:crypto';
+import { secretDigest } from '../auth/SecretMatcher.js';
 
 /**
  * Device tokens, claim secrets and the sealed envelope that carries a device token from the approving
@@ -54,10 +55,11 @@ export function isSecretShaped(value: unknown): value is string {
   return typeof value === 'string' && SECRET_PATTERN.test(value);
 }
 
-/** SHA-256 (lowercase hex): what the store keeps instead of a token or claim secret. */
-export function hashToken(secret: string): string {
-  return createHash('sha256').update(secret, 'utf8').digest('hex');
-}
+/**
+ * SHA-256 (lowercase hex): what the store keeps instead of a token or claim secret. The same function
+ * authentication looks a presented device token up with, so the two cannot drift apart.
+ */
+export const hashToken: (secret: string) => string = secretDigest;
 
 /** Constant-time equality of two secrets or hashes of any length (compares their SHA-256 digests). */
 export function secretsEqual(a: string, b: string): boolean {

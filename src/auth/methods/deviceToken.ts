@@ -24,7 +24,7 @@ export class DeviceTokenAuthenticator implements Authenticator {
   authenticate(context: AuthContext): AuthDecision | Promise<AuthDecision> {
     const { secret } = context;
     if (secret === undefined || secret.length !== 43 || !DEVICE_TOKEN_SHAPE.test(secret)) return NEXT;
-    // One SHA-256 serves every check: the shared secrets compare it, and it is the lookup hash (deviceTokenHash).
+    // One SHA-256 serves every check: the shared secrets compare it, and it is the lookup hash (pairing's hashToken).
     const tokenHash = presentedDigest(context) as string;
     for (const shared of this.sharedSecrets) if (shared.matchesDigest(tokenHash)) return NEXT;
     const known = this.devices.peek(tokenHash);

@@ -24,10 +24,10 @@ const modelListSchema = {
   required: ['object', 'data'],
 } as const;
 
-/** The body of GET /v1/models: the one model the gateway serves, in the OpenAI list shape. */
-function modelList(startedAt: number) {
+/** GET /v1/models serialised: the one model the gateway serves, in the OpenAI list shape. */
+function modelListJson(startedAt: number): string {
   const created = Math.floor(startedAt / 1000);
-  return { object: 'list', data: [{ id: GATEWAY_MODEL_ID, object: 'model', created, owned_by: 'openclaw' }] };
+  return JSON.stringify({ object: 'list', data: [{ id: GATEWAY_MODEL_ID, object: 'model', created, owned_by: 'openclaw' }] });
 }
 
 const MODELS_CONTENT_TYPE = 'application/json; charset=utf-8';
@@ -40,7 +40,7 @@ const MODELS_CONTENT_TYPE = 'application/json; charset=utf-8';
  * (HEAD, a trailing slash, a query string, a request with a body).
  */
 export function modelsRoutes(startedAt: number) {
-  const serialised = JSON.stringify(modelList(startedAt));
+  const serialised = modelListJson(startedAt);
   return async function plugin(app: FastifyInstance): Promise<void> {
     app.get('/v1/models', { schema: { response: { 200: modelListSchema } } }, (_request, reply) => {
       reply.header('content-type', MODELS_CONTENT_TYPE).send(serialised);
@@ -50,7 +50,7 @@ export function modelsRoutes(startedAt: number) {
 
 /** The fast lane's `GET /v1/models`: the same bytes and headers as the route above. */
 export function modelsHotRoute(startedAt: number): HotRoute {
-  const body = JSON.stringify(modelList(startedAt));
+  const body = modelListJson(startedAt);
   const answer = { status: 200, headers: { 'content-type': MODELS_CONTENT_TYPE, 'content-length': String(Buffer.byteLength(body)) }, body };
   return () => answer;
 }

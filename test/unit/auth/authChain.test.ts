@@ -1,7 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { buildAuthChain, runAuthChain } from '../../../src/auth/authChain.js';
-import { DeviceTokenCache, deviceTokenHash } from '../../../src/auth/DeviceTokenCache.js';
+import { DeviceTokenCache } from '../../../src/auth/DeviceTokenCache.js';
+import { secretDigest } from '../../../src/auth/SecretMatcher.js';
 import type { AuthContext } from '../../../src/auth/types.js';
 import type { GatewayConfig, TailscaleMode } from '../../../src/config/types.js';
 import type { DeviceRecord } from '../../../src/store/types.js';
@@ -13,7 +14,7 @@ const device: DeviceRecord = {
   deviceId: 'dev1',
   displayName: 'phone',
   platform: 'ios',
-  tokenHash: deviceTokenHash(DEVICE_TOKEN),
+  tokenHash: secretDigest(DEVICE_TOKEN),
   createdAt: 0,
   lastSeenAt: null,
 };
