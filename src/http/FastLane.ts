@@ -1,12 +1,12 @@
 import type { IncomingMessage, OutgoingHttpHeaders, RequestListener, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { context as otelContext, type Span } from '@opentelemetry/api';
+import type { Span } from '@opentelemetry/api';
 import type { AuthService } from '../auth/AuthService.js';
 import type { Identity } from '../auth/types.js';
 import { GatewayError } from '../errors.js';
 import type { GatewayMetrics } from '../telemetry/GatewayMetrics.js';
 import type { Logger } from '../telemetry/logger.js';
-import { endRequestSpan, startRequestSpan } from '../telemetry/spans.js';
+import { endRequestSpan, runInRequestSpan, startRequestSpan } from '../telemetry/spans.js';
 import { admitHttp, type Admission } from './authPlugin.js';
 import type { FrontDoor } from './buildServer.js';
 import { errorResponse } from './errorMapper.js';
@@ -69,7 +69,7 @@ export class FastLane {
     const path = req.url as string;
     const traced = startRequestSpan('GET', path, req.headers);
     const lane: LaneRequest = { res, path, route, startedAt: performance.now(), span: traced?.span };
-    if (traced) otelContext.with(traced.context, this.admit, this, services, req, lane);
+    if (traced) runInRequestSpan(traced, this.admit, this, services, req, lane);
     else this.admit(services, req, lane);
   };
 

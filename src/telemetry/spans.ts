@@ -5,6 +5,7 @@ import {
   ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
+  context as otelContext,
   propagation,
   trace,
   type Attributes,
@@ -31,6 +32,7 @@ const NON_RECORDING_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
  * span is needed.
  */
 function skippableSpan(): Span | undefined {
+  if (unsampledRequest) return unsampledRequest;
   const parent = trace.getActiveSpan();
   if (parent) return parent.isRecording() ? undefined : parent;
   return tracingOff() ? NON_RECORDING_SPAN : undefined;
@@ -41,10 +43,19 @@ function tracingOff(): boolean {
   return provider.getDelegate?.() === NOOP_TRACER_PROVIDER;
 }
 
-/** A SERVER span and the context to run the request in (the span active, the caller's trace as parent). */
+/**
+ * The non-recording SERVER span of the unsampled request whose synchronous part is running now (see
+ * runInRequestSpan), so that the spans it would start (`auth`) are skipped without a context switch.
+ */
+let unsampledRequest: Span | undefined;
+
+/**
+ * A SERVER span and, when it records, the context to run the request in (the span active, the caller's
+ * trace as parent). An unsampled span has no context: nothing under it would be recorded.
+ */
 export interface RequestSpan {
   readonly span: Span;
-  readonly context: Context;
+  readonly context: Context | undefined;
 }
 
 /**
@@ -54,10 +65,34 @@ export interface RequestSpan {
  */
 export function startRequestSpan(method: string, route: string, headers: IncomingHttpHeaders): RequestSpan | undefined {
   if (tracingOff()) return undefined;
-  const parent = propagation.extract(ROOT_CONTEXT, headers);
+  const parent = carriesTraceContext(headers) ? propagation.extract(ROOT_CONTEXT, headers) : ROOT_CONTEXT;
   const attributes = { 'http.request.method': method, 'url.path': route, 'http.route': route };
   const span = tracer.startSpan(`${method} ${route}`, { kind: SpanKind.SERVER, attributes }, parent);
-  return { span, context: trace.setSpan(parent, span) };
+  return { span, context: span.isRecording() ? trace.setSpan(parent, span) : undefined };
+}
+
+/**
+ * Runs fn in the request's span. A recording span becomes the active context (it follows fn across
+ * awaits). An unsampled request skips the context switch, which on Node 20 (AsyncLocalStorage on async
+ * hooks) is much of what tracing costs a request: its spans are skipped while fn runs synchronously, and
+ * whatever fn starts after an await finds no active span, which is what the ioredis and undici
+ * instrumentations (parent required) and our own spans (skipped) need to record nothing.
+ */
+export function runInRequestSpan<A extends unknown[], This>(request: RequestSpan, fn: (this: This, ...args: A) => void, thisArg: This, ...args: A): void {
+  if (request.context) return otelContext.with(request.context, fn, thisArg, ...args);
+  const outer = unsampledRequest;
+  unsampledRequest = request.span;
+  try {
+    fn.apply(thisArg, args);
+  } finally {
+    unsampledRequest = outer;
+  }
+}
+
+/** Extraction finds nothing without one of the propagators' headers: skip the propagator chain then. */
+function carriesTraceContext(headers: IncomingHttpHeaders): boolean {
+  for (const field of propagation.fields()) if (headers[field] !== undefined) return true;
+  return false;
 }
 
 export function endRequestSpan(span: Span, statusCode: number, error?: unknown): void {

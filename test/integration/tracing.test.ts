@@ -242,3 +242,45 @@ describe('tracing switched off', () => {
     expect(silentReceiver.payloads).toEqual([]);
   }, 30_000);
 });
+
+describe('tracing inside an unsampled trace (parent-based sampling)', () => {
+  it('creates no span of its own: not the request, not its auth, not its Redis commands', async () => {
+    const parentReceiver = await startOtlpReceiver();
+    const parentBased = await startGateway({
+      env: {
+        OPENCLAW_GATEWAY_TOKEN: TOKEN,
+        OPENCLAW_REDIS_URL: redis.url,
+        OPENCLAW_REDIS_KEY_PREFIX: `tracing-unsampled-${hex(4)}:`,
+        OTEL_EXPORTER_OTLP_ENDPOINT: parentReceiver.url,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        OTEL_TRACES_SAMPLER: 'parentbased_always_on',
+        OTEL_BSP_SCHEDULE_DELAY: '50',
+      },
+    });
+    const caller = { traceId: hex(16), spanId: hex(8) };
+    const notSampled = { ...REMOTE, traceparent: `00-${caller.traceId}-${caller.spanId}-00` };
+    let received: ReceivedSpan[];
+    try {
+      // The fast lane's success (synchronous) and failure (the Redis limiter, after an await) paths.
+      const statuses = [
+        (await httpRequest(`${parentBased.url}/v1/models`, { headers: { ...notSampled, authorization: `Bearer ${TOKEN}` } })).status,
+        (await httpRequest(`${parentBased.url}/v1/models`, { headers: { ...notSampled, authorization: `Bearer ${WRONG_SECRET}` } })).status,
+      ];
+      expect(statuses).toEqual([200, 401]);
+      // A sampled request afterwards: once its spans are in, whatever the others made would be too.
+      await httpRequest(`${parentBased.url}/v1/models`, { headers: { ...REMOTE, authorization: `Bearer ${WRONG_SECRET}` } });
+      received = await parentReceiver.waitForSpans((spans) => spans.some((span) => span.name === 'auth'), 15_000);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      received = [...parentReceiver.spans];
+    } finally {
+      await parentBased.stop();
+      await parentReceiver.close();
+    }
+    expect(received.filter((span) => span.traceId === caller.traceId)).toEqual([]);
+    // Skipped, not started as the roots of traces of their own.
+    expect(received.filter((span) => !span.parentSpanId).map((span) => span.name)).toEqual(['GET /v1/models']);
+    const sampledAuth = received.find((span) => span.name === 'auth')!;
+    expect(sampledAuth.events.map((event) => event.name)).toEqual(['openclaw.ratelimit.failure']);
+    expect(received.filter((span) => span.kind === SPAN_KIND.client).length).toBeGreaterThan(0);
+  }, 30_000);
+});
