@@ -73,10 +73,10 @@ export function startRequestSpan(method: string, route: string, headers: Incomin
 
 /**
  * Runs fn in the request's span. A recording span becomes the active context (it follows fn across
- * awaits). An unsampled request skips the context switch, which on Node 20 (AsyncLocalStorage on async
- * hooks) is much of what tracing costs a request: its spans are skipped while fn runs synchronously, and
- * whatever fn starts after an await finds no active span, which is what the ioredis and undici
- * instrumentations (parent required) and our own spans (skipped) need to record nothing.
+ * awaits). An unsampled request skips the context switch (on Node 20 the first one turns AsyncLocalStorage's
+ * async hook on for the whole process): spans started while fn runs synchronously (the lane's `auth`) are
+ * skipped through a marker, and whatever fn starts after an await finds no active span, so the ioredis and
+ * undici instrumentations (parent required) record nothing.
  */
 export function runInRequestSpan<A extends unknown[], This>(request: RequestSpan, fn: (this: This, ...args: A) => void, thisArg: This, ...args: A): void {
   if (request.context) return otelContext.with(request.context, fn, thisArg, ...args);

@@ -34,6 +34,13 @@ let chat: HttpResponse;
 let wsStatus: RpcResponse;
 let spans: ReceivedSpan[];
 
+/** The tracing environment of a gateway exporting to `receiver` (JSON, so the receiver can read it) without delay. */
+const exportingTo = (target: OtlpReceiver, sampler: string) => ({
+  OTEL_EXPORTER_OTLP_ENDPOINT: target.url,
+  OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+  OTEL_TRACES_SAMPLER: sampler,
+  OTEL_BSP_SCHEDULE_DELAY: '50',
+});
 const serverSpans = () => spans.filter((span) => span.kind === SPAN_KIND.server);
 const childrenOf = (parent: ReceivedSpan) => spans.filter((span) => span.parentSpanId === parent.spanId && span.traceId === parent.traceId);
 const byStatus = (status: number) => serverSpans().find((span) => span.attributes['http.response.status_code'] === status);
@@ -49,10 +56,7 @@ beforeAll(async () => {
       OPENCLAW_UPSTREAM_URL: upstream.url,
       OPENCLAW_UPSTREAM_API_KEY: UPSTREAM_KEY,
       OPENCLAW_UPSTREAM_MODEL: 'traced-model',
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-      OTEL_TRACES_SAMPLER: 'always_on',
-      OTEL_BSP_SCHEDULE_DELAY: '50',
+      ...exportingTo(receiver, 'always_on'),
       K8S_POD_NAME: 'gateway-pod-0',
       K8S_NAMESPACE_NAME: 'gateway-ns',
       K8S_NODE_NAME: 'node-a',
@@ -224,10 +228,7 @@ describe('tracing switched off', () => {
     const silent = await startGateway({
       env: {
         OPENCLAW_GATEWAY_TOKEN: TOKEN,
-        OTEL_EXPORTER_OTLP_ENDPOINT: silentReceiver.url,
-        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-        OTEL_TRACES_SAMPLER: 'always_on',
-        OTEL_BSP_SCHEDULE_DELAY: '50',
+        ...exportingTo(silentReceiver, 'always_on'),
         OTEL_SDK_DISABLED: 'true',
       },
     });
@@ -251,10 +252,7 @@ describe('tracing inside an unsampled trace (parent-based sampling)', () => {
         OPENCLAW_GATEWAY_TOKEN: TOKEN,
         OPENCLAW_REDIS_URL: redis.url,
         OPENCLAW_REDIS_KEY_PREFIX: `tracing-unsampled-${hex(4)}:`,
-        OTEL_EXPORTER_OTLP_ENDPOINT: parentReceiver.url,
-        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-        OTEL_TRACES_SAMPLER: 'parentbased_always_on',
-        OTEL_BSP_SCHEDULE_DELAY: '50',
+        ...exportingTo(parentReceiver, 'parentbased_always_on'),
       },
     });
     const caller = { traceId: hex(16), spanId: hex(8) };
