@@ -222,58 +222,49 @@ describe('tracing (OTLP/HTTP to a test receiver)', () => {
   });
 });
 
+/**
+ * A gateway of its own, exporting to a receiver of its own; both are stopped after `use`, so the receiver
+ * returned holds whatever the gateway exported, its flush at shutdown included.
+ */
+async function ownGateway(sampler: string, env: Record<string, string>, use: (own: GatewayProcess) => Promise<void>): Promise<OtlpReceiver> {
+  const ownReceiver = await startOtlpReceiver();
+  const own = await startGateway({ env: { OPENCLAW_GATEWAY_TOKEN: TOKEN, ...exportingTo(ownReceiver, sampler), ...env } });
+  try {
+    await use(own);
+  } finally {
+    await own.stop();
+    await ownReceiver.close();
+  }
+  return ownReceiver;
+}
+
 describe('tracing switched off', () => {
   it('exports nothing with OTEL_SDK_DISABLED=true even when an endpoint is set', async () => {
-    const silentReceiver = await startOtlpReceiver();
-    const silent = await startGateway({
-      env: {
-        OPENCLAW_GATEWAY_TOKEN: TOKEN,
-        ...exportingTo(silentReceiver, 'always_on'),
-        OTEL_SDK_DISABLED: 'true',
-      },
-    });
-    try {
-      const response = await httpRequest(`${silent.url}/v1/models`, { headers: { ...REMOTE, authorization: `Bearer ${TOKEN}` } });
+    const silent = await ownGateway('always_on', { OTEL_SDK_DISABLED: 'true' }, async (own) => {
+      const response = await httpRequest(`${own.url}/v1/models`, { headers: { ...REMOTE, authorization: `Bearer ${TOKEN}` } });
       expect(response.status).toBe(200);
       await new Promise((resolve) => setTimeout(resolve, 500));
-    } finally {
-      await silent.stop();
-      await silentReceiver.close();
-    }
-    expect(silentReceiver.payloads).toEqual([]);
+    });
+    expect(silent.payloads).toEqual([]);
   }, 30_000);
 });
 
 describe('tracing inside an unsampled trace (parent-based sampling)', () => {
   it('creates no span of its own: not the request, not its auth, not its Redis commands', async () => {
-    const parentReceiver = await startOtlpReceiver();
-    const parentBased = await startGateway({
-      env: {
-        OPENCLAW_GATEWAY_TOKEN: TOKEN,
-        OPENCLAW_REDIS_URL: redis.url,
-        OPENCLAW_REDIS_KEY_PREFIX: `tracing-unsampled-${hex(4)}:`,
-        ...exportingTo(parentReceiver, 'parentbased_always_on'),
-      },
-    });
     const caller = { traceId: hex(16), spanId: hex(8) };
     const notSampled = { ...REMOTE, traceparent: `00-${caller.traceId}-${caller.spanId}-00` };
-    let received: ReceivedSpan[];
-    try {
+    const env = { OPENCLAW_REDIS_URL: redis.url, OPENCLAW_REDIS_KEY_PREFIX: `tracing-unsampled-${hex(4)}:` };
+    const receiver = await ownGateway('parentbased_always_on', env, async (own) => {
       // The fast lane's success (synchronous) and failure (the Redis limiter, after an await) paths.
       const statuses = [
-        (await httpRequest(`${parentBased.url}/v1/models`, { headers: { ...notSampled, authorization: `Bearer ${TOKEN}` } })).status,
-        (await httpRequest(`${parentBased.url}/v1/models`, { headers: { ...notSampled, authorization: `Bearer ${WRONG_SECRET}` } })).status,
+        (await httpRequest(`${own.url}/v1/models`, { headers: { ...notSampled, authorization: `Bearer ${TOKEN}` } })).status,
+        (await httpRequest(`${own.url}/v1/models`, { headers: { ...notSampled, authorization: `Bearer ${WRONG_SECRET}` } })).status,
       ];
       expect(statuses).toEqual([200, 401]);
       // A sampled request afterwards: once its spans are in, whatever the others made would be too.
-      await httpRequest(`${parentBased.url}/v1/models`, { headers: { ...REMOTE, authorization: `Bearer ${WRONG_SECRET}` } });
-      received = await parentReceiver.waitForSpans((spans) => spans.some((span) => span.name === 'auth'), 15_000);
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      received = [...parentReceiver.spans];
-    } finally {
-      await parentBased.stop();
-      await parentReceiver.close();
-    }
+      await httpRequest(`${own.url}/v1/models`, { headers: { ...REMOTE, authorization: `Bearer ${WRONG_SECRET}` } });
+    });
+    const received = receiver.spans;
     expect(received.filter((span) => span.traceId === caller.traceId)).toEqual([]);
     // Skipped, not started as the roots of traces of their own.
     expect(received.filter((span) => !span.parentSpanId).map((span) => span.name)).toEqual(['GET /v1/models']);
