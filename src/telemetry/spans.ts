@@ -89,9 +89,16 @@ export function runInRequestSpan<A extends unknown[], This>(request: RequestSpan
   }
 }
 
+/**
+ * The headers the propagators read, taken once: the SDK sets its propagator before the first request
+ * (telemetry/tracing.ts), and `propagation.fields()` copies its list on every call.
+ */
+let propagationFields: readonly string[] | undefined;
+
 /** Extraction finds nothing without one of the propagators' headers: skip the propagator chain then. */
 function carriesTraceContext(headers: IncomingHttpHeaders): boolean {
-  for (const field of propagation.fields()) if (headers[field] !== undefined) return true;
+  propagationFields ??= propagation.fields();
+  for (const field of propagationFields) if (headers[field] !== undefined) return true;
   return false;
 }
 
