@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { REPO_ROOT, cleanEnv, freePort, startChild, startNodeServer, startRedis, waitForHttp } from './lib/processes.mjs';
+import { startGateway, startNodeServer, startRedis } from './lib/processes.mjs';
 
 const { values: args, positionals } = parseArgs({ options: { requests: { type: 'string', default: '20000' } }, allowPositionals: true });
 const requests = Number(args.requests);
@@ -43,27 +43,16 @@ try {
 }
 
 async function measure(name, env) {
-  const port = await freePort();
   const outFile = join(workDir, `${name}.callgrind`);
-  const gateway = startChild(
+  const gateway = await startGateway({
     name,
-    'valgrind',
-    ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${outFile}`, process.execPath, join(REPO_ROOT, 'dist/cli.js'), 'gateway', '--port', String(port)],
-    {
-      workDir,
-      env: cleanEnv({
-        ...env,
-        OPENCLAW_GATEWAY_TOKEN: token,
-        OPENCLAW_REDIS_URL: redis.url,
-        OPENCLAW_STATE_DIR: join(workDir, `${name}-state`),
-        OPENCLAW_METRICS_PORT: '0',
-        OPENCLAW_SHUTDOWN_DRAIN_SECONDS: '0',
-      }),
-    },
-  );
-  const url = `http://127.0.0.1:${port}`;
+    workDir,
+    env: { ...env, OPENCLAW_GATEWAY_TOKEN: token, OPENCLAW_REDIS_URL: redis.url },
+    launcher: ['valgrind', '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${outFile}`],
+    readyTimeoutMs: 300_000,
+  });
+  const { url } = gateway;
   try {
-    await waitForHttp(`${url}/healthz`, gateway, 300_000);
     const load = () =>
       autocannon({ url, connections: 20, amount: requests, timeout: 60, requests: [{ path: '/v1/models', headers: { authorization: `Bearer ${token}` } }] });
     await load();

@@ -94,12 +94,17 @@ export async function waitForHttp(url, proc, timeoutMs = 20_000) {
   throw new Error(`${proc.name} did not answer ${url} within ${timeoutMs} ms:\n${proc.log().slice(-3000)}`);
 }
 
-/** `node dist/cli.js gateway` with the given OPENCLAW_* / OTEL_* environment; resolves once /healthz answers. */
-export async function startGateway({ name, env, workDir, nodeOptions = [] }) {
+/**
+ * `node dist/cli.js gateway` with the given OPENCLAW_* / OTEL_* environment; resolves once /healthz answers.
+ * `launcher`: a command that runs node (e.g. valgrind and its options), with time to start under it.
+ */
+export async function startGateway({ name, env, workDir, nodeOptions = [], launcher = [], readyTimeoutMs }) {
   const port = await freePort();
-  const proc = startChild(name, process.execPath, [CLI, 'gateway', '--port', String(port)], {
+  const gatewayArgs = [CLI, 'gateway', '--port', String(port)];
+  const [command, args] = launcher.length > 0 ? [launcher[0], [...launcher.slice(1), process.execPath, ...nodeOptions, ...gatewayArgs]] : [process.execPath, gatewayArgs];
+  const proc = startChild(name, command, args, {
     workDir,
-    nodeOptions,
+    nodeOptions: launcher.length > 0 ? [] : nodeOptions,
     env: cleanEnv({
       OPENCLAW_STATE_DIR: join(workDir, `${name}-state`),
       OPENCLAW_METRICS_PORT: '0',
@@ -108,7 +113,7 @@ export async function startGateway({ name, env, workDir, nodeOptions = [] }) {
     }),
   });
   const url = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${url}/healthz`, proc);
+  await waitForHttp(`${url}/healthz`, proc, readyTimeoutMs);
   return { ...proc, port, url, wsUrl: `ws://127.0.0.1:${port}/` };
 }
 
