@@ -1,5 +1,5 @@
 // Instructions per authenticated `GET /v1/models` (the HTTP fast lane), counted by valgrind's callgrind in
-// the gateway process: repeatable to about 1 % on a box whose speed moves by tens of percent from one
+// the gateway process: repeatable to about 2 % on a box whose speed moves by tens of percent from one
 // minute to the next, where req/s and CPU time cannot tell a 3 % change from noise. User space only (the
 // kernel's TCP work is not counted) and every thread (V8's GC helpers included). README "Sixth round".
 //   node bench/instructions.mjs [--requests N] [variant ...]

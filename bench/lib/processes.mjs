@@ -100,11 +100,9 @@ export async function waitForHttp(url, proc, timeoutMs = 20_000) {
  */
 export async function startGateway({ name, env, workDir, nodeOptions = [], launcher = [], readyTimeoutMs }) {
   const port = await freePort();
-  const gatewayArgs = [CLI, 'gateway', '--port', String(port)];
-  const [command, args] = launcher.length > 0 ? [launcher[0], [...launcher.slice(1), process.execPath, ...nodeOptions, ...gatewayArgs]] : [process.execPath, gatewayArgs];
+  const [command, ...args] = [...launcher, process.execPath, ...nodeOptions, CLI, 'gateway', '--port', String(port)];
   const proc = startChild(name, command, args, {
     workDir,
-    nodeOptions: launcher.length > 0 ? [] : nodeOptions,
     env: cleanEnv({
       OPENCLAW_STATE_DIR: join(workDir, `${name}-state`),
       OPENCLAW_METRICS_PORT: '0',
