@@ -47,12 +47,16 @@ export async function startTracing(options: TracingOptions): Promise<Tracing> {
   // The gateway is ESM: `import 'ioredis'` bypasses require(), so the ioredis instrumentation needs the
   // import-in-the-middle loader, limited to the one package it patches.
   register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, { data: { include: ['ioredis'] } });
-  const [{ NodeSDK, resources }, fastifyOtel, { IORedisInstrumentation }, { UndiciInstrumentation }] = await Promise.all([
-    import('@opentelemetry/sdk-node'),
-    import('@fastify/otel'),
-    import('@opentelemetry/instrumentation-ioredis'),
-    import('@opentelemetry/instrumentation-undici'),
-  ]);
+  const [{ NodeSDK, resources }, fastifyOtel, { IORedisInstrumentation }, { UndiciInstrumentation }, { otlpProtobufSpanProcessor }] =
+    await Promise.all([
+      import('@opentelemetry/sdk-node'),
+      import('@fastify/otel'),
+      import('@opentelemetry/instrumentation-ioredis'),
+      import('@opentelemetry/instrumentation-undici'),
+      import('./otlp/otlpSpanExport.js'),
+    ]);
+  // The default export (OTLP/HTTP protobuf) encodes spans as they end; any other the SDK builds from OTEL_*.
+  const spanProcessor = otlpProtobufSpanProcessor(options.env);
   const instrumentation = new fastifyOtel.default.FastifyOtelInstrumentation({
     instrumentHooks: false,
     ignorePaths: (route: { url: string }) => UNTRACED_PATHS.has(pathOf(route.url)),
@@ -70,6 +74,7 @@ export async function startTracing(options: TracingOptions): Promise<Tracing> {
     // Traces only: metrics are Prometheus (prom-client), logs are pino on stdout.
     metricReaders: [],
     logRecordProcessors: [],
+    ...(spanProcessor ? { spanProcessors: [spanProcessor] } : {}),
     instrumentations: [
       instrumentation,
       new IORedisInstrumentation({ requireParentSpan: true, dbStatementSerializer: commandOnly }),
