@@ -1,6 +1,8 @@
-// A minimal OTLP/HTTP trace receiver (JSON encoding: run the gateway with OTEL_EXPORTER_OTLP_PROTOCOL=http/json).
-// It accepts POST /v1/traces, keeps every raw payload (for "no secret anywhere" checks) and the spans,
+// A minimal OTLP/HTTP trace receiver, for both encodings: protobuf (the exporter's default) and JSON
+// (OTEL_EXPORTER_OTLP_PROTOCOL=http/json). It accepts POST /v1/traces, keeps every raw payload (for "no
+// secret anywhere" checks; protobuf bodies as latin1, where ASCII text stays readable) and the spans,
 // flattened with their resource and scope.
+import { decodeOtlpTraces } from './otlpProtobuf.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -36,18 +38,18 @@ export const SPAN_KIND = { internal: 1, server: 2, client: 3 } as const;
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
 const MAX_SPANS = 20_000;
 
-interface OtlpKeyValue {
+export interface OtlpKeyValue {
   key: string;
   value?: OtlpAnyValue;
 }
-interface OtlpAnyValue {
+export interface OtlpAnyValue {
   stringValue?: string;
   boolValue?: boolean;
   intValue?: number | string;
   doubleValue?: number;
   arrayValue?: { values?: OtlpAnyValue[] };
 }
-interface OtlpSpan {
+export interface OtlpSpan {
   traceId: string;
   spanId: string;
   parentSpanId?: string;
@@ -57,7 +59,7 @@ interface OtlpSpan {
   events?: Array<{ name: string; attributes?: OtlpKeyValue[] }>;
   status?: { code?: number; message?: string };
 }
-interface OtlpTraces {
+export interface OtlpTraces {
   resourceSpans?: Array<{
     resource?: { attributes?: OtlpKeyValue[] };
     scopeSpans?: Array<{ scope?: { name?: string }; spans?: OtlpSpan[] }>;
@@ -78,8 +80,10 @@ export async function startOtlpReceiver(host = '127.0.0.1'): Promise<OtlpReceive
       response.writeHead(404).end();
       return;
     }
-    if (!String(request.headers['content-type'] ?? '').includes('json')) {
-      response.writeHead(415, { 'content-type': 'text/plain' }).end('this receiver speaks OTLP/HTTP JSON only');
+    const contentType = String(request.headers['content-type'] ?? '');
+    const json = contentType.includes('json');
+    if (!json && !contentType.includes('application/x-protobuf')) {
+      response.writeHead(415, { 'content-type': 'text/plain' }).end('this receiver speaks OTLP/HTTP JSON and protobuf');
       return;
     }
     const chunks: Buffer[] = [];
@@ -92,10 +96,12 @@ export async function startOtlpReceiver(host = '127.0.0.1'): Promise<OtlpReceive
       }
       chunks.push(chunk as Buffer);
     }
-    const body = Buffer.concat(chunks).toString('utf8');
-    payloads.push(body);
-    for (const span of flatten(JSON.parse(body) as OtlpTraces)) if (spans.length < MAX_SPANS) spans.push(span);
-    response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    const body = Buffer.concat(chunks);
+    payloads.push(body.toString(json ? 'utf8' : 'latin1'));
+    const traces = json ? (JSON.parse(body.toString('utf8')) as OtlpTraces) : decodeOtlpTraces(body);
+    for (const span of flatten(traces)) if (spans.length < MAX_SPANS) spans.push(span);
+    if (json) response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    else response.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
     for (const wake of waiters) wake();
   }
 

@@ -42,7 +42,7 @@ beforeAll(async () => {
       OPENCLAW_METRICS_PORT: String(metricsPort),
       OPENCLAW_LOG_LEVEL: 'trace', // the most a gateway ever logs
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
       OTEL_TRACES_SAMPLER: 'always_on',
       OTEL_BSP_SCHEDULE_DELAY: '50',
     },

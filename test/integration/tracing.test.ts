@@ -34,10 +34,13 @@ let chat: HttpResponse;
 let wsStatus: RpcResponse;
 let spans: ReceivedSpan[];
 
-/** The tracing environment of a gateway exporting to `receiver` (JSON, so the receiver can read it) without delay. */
-const exportingTo = (target: OtlpReceiver, sampler: string) => ({
+/**
+ * The tracing environment of a gateway exporting to `receiver` without delay: OTLP/protobuf by default (the
+ * gateway's own encoder), or the SDK's http/json exporter.
+ */
+const exportingTo = (target: OtlpReceiver, sampler: string, protocol: 'http/protobuf' | 'http/json' = 'http/protobuf') => ({
   OTEL_EXPORTER_OTLP_ENDPOINT: target.url,
-  OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+  OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
   OTEL_TRACES_SAMPLER: sampler,
   OTEL_BSP_SCHEDULE_DELAY: '50',
 });
@@ -98,7 +101,7 @@ afterAll(async () => {
   await Promise.all([receiver?.close(), upstream?.close(), redis?.stop()]);
 });
 
-describe('tracing (OTLP/HTTP to a test receiver)', () => {
+describe('tracing (OTLP/HTTP protobuf to a test receiver)', () => {
   it('served the traffic the assertions are about', () => {
     expect([ok.status, unauthorized.status, querySecret.status, chat.status]).toEqual([200, 401, 400, 200]);
     expect(wsStatus.result).toBeDefined();
@@ -228,7 +231,8 @@ describe('tracing (OTLP/HTTP to a test receiver)', () => {
  */
 async function ownGateway(sampler: string, env: Record<string, string>, use: (own: GatewayProcess) => Promise<void>): Promise<OtlpReceiver> {
   const ownReceiver = await startOtlpReceiver();
-  const own = await startGateway({ env: { OPENCLAW_GATEWAY_TOKEN: TOKEN, ...exportingTo(ownReceiver, sampler), ...env } });
+  // http/json here, so that the SDK's own exporter is exercised too.
+  const own = await startGateway({ env: { OPENCLAW_GATEWAY_TOKEN: TOKEN, ...exportingTo(ownReceiver, sampler, 'http/json'), ...env } });
   try {
     await use(own);
   } finally {
