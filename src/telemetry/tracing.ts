@@ -2,6 +2,7 @@ import { register } from 'node:module';
 import type { FastifyOtelInstrumentation } from '@fastify/otel';
 import type { NodeSDK } from '@opentelemetry/sdk-node';
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
+import { sampleRootsWith } from './spans.js';
 
 /**
  * The OpenTelemetry bootstrap. Configured by the standard OTEL_* variables only (endpoint, protocol,
@@ -47,14 +48,16 @@ export async function startTracing(options: TracingOptions): Promise<Tracing> {
   // The gateway is ESM: `import 'ioredis'` bypasses require(), so the ioredis instrumentation needs the
   // import-in-the-middle loader, limited to the one package it patches.
   register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, { data: { include: ['ioredis'] } });
-  const [{ NodeSDK, resources }, fastifyOtel, { IORedisInstrumentation }, { UndiciInstrumentation }, { otlpProtobufSpanProcessor }] =
+  const [{ NodeSDK, resources }, fastifyOtel, { IORedisInstrumentation }, { UndiciInstrumentation }, { otlpProtobufSpanProcessor }, { rootSamplingFromEnv }] =
     await Promise.all([
       import('@opentelemetry/sdk-node'),
       import('@fastify/otel'),
       import('@opentelemetry/instrumentation-ioredis'),
       import('@opentelemetry/instrumentation-undici'),
       import('./otlp/otlpSpanExport.js'),
+      import('./rootSampling.js'),
     ]);
+  const rootSampling = rootSamplingFromEnv(options.env);
   // The default export (OTLP/HTTP protobuf) encodes spans as they end; any other the SDK builds from OTEL_*.
   const spanProcessor = otlpProtobufSpanProcessor(options.env);
   const instrumentation = new fastifyOtel.default.FastifyOtelInstrumentation({
@@ -75,6 +78,8 @@ export async function startTracing(options: TracingOptions): Promise<Tracing> {
     metricReaders: [],
     logRecordProcessors: [],
     ...(spanProcessor ? { spanProcessors: [spanProcessor] } : {}),
+    sampler: rootSampling.sampler,
+    idGenerator: rootSampling.ids,
     instrumentations: [
       instrumentation,
       new IORedisInstrumentation({ requireParentSpan: true, dbStatementSerializer: commandOnly }),
@@ -86,12 +91,14 @@ export async function startTracing(options: TracingOptions): Promise<Tracing> {
   });
   sdk.start();
   fastifyInstrumentation = instrumentation;
+  sampleRootsWith(rootSampling);
   let stopping: Promise<void> | undefined;
   return {
     enabled: true,
     shutdown: () => {
       stopping ??= sdk.shutdown().finally(() => {
         fastifyInstrumentation = undefined;
+        sampleRootsWith(undefined);
       });
       return stopping;
     },
