@@ -4,30 +4,48 @@ import type { RootSampling } from './spans.js';
 
 /**
  * The sampler the SDK would build from OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG (same names, same
- * defaults, same complaints), built here so that the HTTP fast lane can ask it about a root request before
- * the SDK makes any span (see spans.ts startRequestSpan). Every one of these decides a root from its trace
- * id alone, so asking twice about the same id gives the same answer.
+ * defaults, same complaints), built here so that the HTTP fast lane can decide a root request before the SDK
+ * makes any span (see spans.ts startRequestSpan). With it, `keepsRoot`: the sampler's decision about a
+ * request without a parent, from the four 32-bit words of its trace id. Every one of these samplers decides
+ * a root from the trace id alone, so the SDK, asked again about the same id, agrees.
  */
-export function samplerFromEnv(env: NodeJS.ProcessEnv): Sampler {
+export interface EnvSampler {
+  readonly sampler: Sampler;
+  readonly keepsRoot: (w0: number, w1: number, w2: number, w3: number) => boolean;
+}
+
+export function samplerFromEnv(env: NodeJS.ProcessEnv): EnvSampler {
   const name = env.OTEL_TRACES_SAMPLER?.trim() || 'parentbased_always_on';
-  const parentBased = (root: Sampler) => new tracing.ParentBasedSampler({ root });
+  const parentBased = ({ sampler, keepsRoot }: EnvSampler): EnvSampler => ({ sampler: new tracing.ParentBasedSampler({ root: sampler }), keepsRoot });
   switch (name) {
     case 'always_on':
-      return new tracing.AlwaysOnSampler();
+      return ALWAYS_ON();
     case 'always_off':
-      return new tracing.AlwaysOffSampler();
+      return ALWAYS_OFF();
     case 'parentbased_always_on':
-      return parentBased(new tracing.AlwaysOnSampler());
+      return parentBased(ALWAYS_ON());
     case 'parentbased_always_off':
-      return parentBased(new tracing.AlwaysOffSampler());
+      return parentBased(ALWAYS_OFF());
     case 'traceidratio':
-      return new tracing.TraceIdRatioBasedSampler(ratioFromEnv(env));
+      return traceIdRatio(ratioFromEnv(env));
     case 'parentbased_traceidratio':
-      return parentBased(new tracing.TraceIdRatioBasedSampler(ratioFromEnv(env)));
+      return parentBased(traceIdRatio(ratioFromEnv(env)));
     default:
       diag.error(`unknown OTEL_TRACES_SAMPLER value "${name}", using default`);
-      return parentBased(new tracing.AlwaysOnSampler());
+      return parentBased(ALWAYS_ON());
   }
+}
+
+const ALWAYS_ON = (): EnvSampler => ({ sampler: new tracing.AlwaysOnSampler(), keepsRoot: () => true });
+const ALWAYS_OFF = (): EnvSampler => ({ sampler: new tracing.AlwaysOffSampler(), keepsRoot: () => false });
+
+/** TraceIdRatioBasedSampler keeps an id when the XOR of its four 32-bit words is under ratio × 2^32. */
+function traceIdRatio(ratio: number): EnvSampler {
+  const upperBound = ratio >= 1 ? 0x100000000 : Math.floor(Math.max(ratio, 0) * 0xffffffff);
+  return {
+    sampler: new tracing.TraceIdRatioBasedSampler(ratio),
+    keepsRoot: (w0, w1, w2, w3) => (w0 ^ w1 ^ w2 ^ w3) >>> 0 < upperBound,
+  };
 }
 
 const DEFAULT_RATIO = 1;
@@ -48,7 +66,7 @@ function ratioFromEnv(env: NodeJS.ProcessEnv): number {
 
 /**
  * The SDK's random ids, with one trace id that can be handed in: the fast lane draws a root request's trace
- * id, asks the sampler, and only for a request it keeps has the SDK make the span, with that same id.
+ * id and only for a request the sampler keeps has the SDK make the span, with that same id.
  */
 export class PresetTraceIdGenerator implements tracing.IdGenerator {
   private readonly random = new tracing.RandomIdGenerator();
@@ -71,6 +89,25 @@ export class PresetTraceIdGenerator implements tracing.IdGenerator {
   }
 }
 
-export function rootSamplingFromEnv(env: NodeJS.ProcessEnv): RootSampling & { readonly ids: PresetTraceIdGenerator } {
-  return { sampler: samplerFromEnv(env), ids: new PresetTraceIdGenerator() };
+/**
+ * Draws root trace ids as the SDK's generator does (Math.random, 32 bits at a time, never all zero) and
+ * decides them from the words: a dropped request costs four random numbers, no string, no span.
+ */
+export function rootSamplingFromEnv(env: NodeJS.ProcessEnv): RootSampling & { readonly sampler: Sampler; readonly ids: PresetTraceIdGenerator } {
+  const { sampler, keepsRoot } = samplerFromEnv(env);
+  return {
+    sampler,
+    ids: new PresetTraceIdGenerator(),
+    drawRoot() {
+      const w0 = random32();
+      const w1 = random32();
+      const w2 = random32();
+      let w3 = random32();
+      if ((w0 | w1 | w2 | w3) === 0) w3 = 1;
+      return keepsRoot(w0, w1, w2, w3) ? hex32(w0) + hex32(w1) + hex32(w2) + hex32(w3) : undefined;
+    },
+  };
 }
+
+const random32 = (): number => (Math.random() * 2 ** 32) >>> 0;
+const hex32 = (word: number): string => word.toString(16).padStart(8, '0');
