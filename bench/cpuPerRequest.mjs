@@ -1,0 +1,69 @@
+// CPU time per authenticated `GET /v1/models` (the HTTP fast lane) of several gateway variants at once, read
+// from /proc/<pid>/stat (user + system, every thread) around alternating 4 s loads, so that a box whose speed
+// drifts moves every variant alike. What tracing costs in time, where bench/instructions.mjs counts
+// instructions (user space only) — the two disagree by about half on this path. README "Seventh round".
+//   node bench/cpuPerRequest.mjs [--rounds N] [variant ...]
+// Variants: off, als (off, with AsyncLocalStorage's hook turned on), r0, r01, r01-noexport (ratio 0.1 with
+// every span dropped at the processor: OTEL_BSP_MAX_QUEUE_SIZE=0), on (always_on).
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { startGateway, startNodeServer, startRedis } from './lib/processes.mjs';
+
+const { values: args, positionals } = parseArgs({ options: { rounds: { type: 'string', default: '3' } }, allowPositionals: true });
+const chosen = positionals.length > 0 ? positionals : ['off', 'als', 'r01-noexport', 'r01'];
+const workDir = mkdtempSync(join(tmpdir(), 'openclaw-cpu-'));
+const token = randomBytes(32).toString('hex');
+const redis = await startRedis({ workDir });
+const sink = await startNodeServer({ name: 'otlp-sink', script: 'otlpSink.mjs', workDir });
+// An --import that runs one empty AsyncLocalStorage context: Node 20 keeps its async hook on from then on.
+const alsModule = join(workDir, 'als.mjs');
+writeFileSync(alsModule, "import { AsyncLocalStorage } from 'node:async_hooks';\nnew AsyncLocalStorage().run({}, () => {});\n");
+const traced = (ratio, extra = {}) => ({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: ratio, ...extra } });
+const VARIANTS = {
+  off: {},
+  als: { nodeOptions: ['--import', alsModule] },
+  r0: traced('0'),
+  r01: traced('0.1'),
+  'r01-noexport': traced('0.1', { OTEL_BSP_MAX_QUEUE_SIZE: '0' }),
+  on: traced('1'),
+};
+const CLOCK_TICK_US = 10_000; // USER_HZ = 100 on Linux
+
+const gateways = [];
+try {
+  for (const name of chosen) {
+    const variant = VARIANTS[name];
+    if (!variant) throw new Error(`unknown variant "${name}"; known: ${Object.keys(VARIANTS).join(', ')}`);
+    const env = { OPENCLAW_GATEWAY_TOKEN: token, OPENCLAW_REDIS_URL: redis.url, ...variant.env };
+    gateways.push({ name, gateway: await startGateway({ name, workDir, env, nodeOptions: variant.nodeOptions }), cpu: [] });
+  }
+  const load = ({ gateway }, duration) =>
+    autocannon({ url: gateway.url, connections: 20, duration, requests: [{ path: '/v1/models', headers: { authorization: `Bearer ${token}` } }] });
+  for (const entry of gateways) await load(entry, 3);
+  for (let round = 0; round < Number(args.rounds); round++) {
+    for (const entry of gateways) {
+      const before = cpuUs(entry.gateway.pid);
+      const result = await load(entry, 4);
+      if (result.non2xx > 0 || result.errors > 0) throw new Error(`${entry.name}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
+      entry.cpu.push((cpuUs(entry.gateway.pid) - before) / result.requests.total);
+    }
+  }
+  for (const { name, cpu } of gateways) {
+    const sorted = [...cpu].sort((a, b) => a - b);
+    console.log(`${name.padEnd(13)} ${sorted[Math.floor(sorted.length / 2)].toFixed(1).padStart(5)} µs of CPU a request (median; ${cpu.map((x) => x.toFixed(1)).join(', ')})`);
+  }
+} finally {
+  for (const { gateway } of gateways) await gateway.stop('SIGTERM', 30_000);
+  await sink.stop();
+  await redis.stop();
+  rmSync(workDir, { recursive: true, force: true });
+}
+
+function cpuUs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_US;
+}
