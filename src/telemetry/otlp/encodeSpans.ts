@@ -25,15 +25,7 @@ export function encodeScopeSpansEntry(out: ProtobufBuffer, span: ReadableSpan): 
   out.tag(2, LENGTH_DELIMITED);
   const at = out.startLength();
   const context = span.spanContext();
-  out.tag(1, LENGTH_DELIMITED);
-  out.hexBytes(context.traceId);
-  out.tag(2, LENGTH_DELIMITED);
-  out.hexBytes(context.spanId);
-  const traceState = context.traceState?.serialize();
-  if (traceState) {
-    out.tag(3, LENGTH_DELIMITED);
-    out.string(traceState);
-  }
+  encodeIds(out, context);
   const parentSpanId = span.parentSpanContext?.spanId;
   if (parentSpanId) {
     out.tag(4, LENGTH_DELIMITED);
@@ -91,6 +83,16 @@ export function encodeScopeSpansEntry(out: ProtobufBuffer, span: ReadableSpan): 
 }
 
 function encodeLink(out: ProtobufBuffer, context: SpanContext, attributes: Attributes | undefined, dropped: number | undefined): void {
+  encodeIds(out, context);
+  if (attributes) encodeAttributes(out, attributes, 4);
+  out.tag(5, VARINT);
+  out.varint(dropped || 0);
+  out.tag(6, FIXED32);
+  out.fixed32(spanFlags(context.traceFlags, context.isRemote));
+}
+
+/** trace_id, span_id and trace_state: fields 1 to 3 of both Span and Span.Link. */
+function encodeIds(out: ProtobufBuffer, context: SpanContext): void {
   out.tag(1, LENGTH_DELIMITED);
   out.hexBytes(context.traceId);
   out.tag(2, LENGTH_DELIMITED);
@@ -100,11 +102,6 @@ function encodeLink(out: ProtobufBuffer, context: SpanContext, attributes: Attri
     out.tag(3, LENGTH_DELIMITED);
     out.string(traceState);
   }
-  if (attributes) encodeAttributes(out, attributes, 4);
-  out.tag(5, VARINT);
-  out.varint(dropped || 0);
-  out.tag(6, FIXED32);
-  out.fixed32(spanFlags(context.traceFlags, context.isRemote));
 }
 
 /** The `resource` field of a ResourceSpans message. */
