@@ -66,30 +66,29 @@ export interface RequestSpan {
  */
 export function startRequestSpan(method: string, route: string, headers: IncomingHttpHeaders): RequestSpan | undefined {
   if (tracingOff()) return undefined;
-  const name = `${method} ${route}`;
-  const attributes = { 'http.request.method': method, 'url.path': route, 'http.route': route };
-  if (!carriesTraceContext(headers)) return rootSampling ? startRootSpan(rootSampling, name, attributes) : startSpanIn(ROOT_CONTEXT, name, attributes);
-  return startSpanIn(propagation.extract(ROOT_CONTEXT, headers), name, attributes);
+  if (carriesTraceContext(headers)) return startSpanIn(propagation.extract(ROOT_CONTEXT, headers), method, route);
+  return rootSampling ? startRootSpan(rootSampling, method, route) : startSpanIn(ROOT_CONTEXT, method, route);
 }
 
-function startSpanIn(parent: Context, name: string, attributes: Attributes): RequestSpan {
-  const span = tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, parent);
+function startSpanIn(parent: Context, method: string, route: string): RequestSpan {
+  const attributes = { 'http.request.method': method, 'url.path': route, 'http.route': route };
+  const span = tracer.startSpan(`${method} ${route}`, { kind: SpanKind.SERVER, attributes }, parent);
   return { span, context: span.isRecording() ? trace.setSpan(parent, span) : undefined };
 }
 
 /**
  * A request that starts a trace: the sampler's decision comes first, from a trace id drawn as the SDK's
  * generator draws them (RootSampling.drawRoot), and a dropped request gets no span at all (the SDK's
- * startSpan would make both ids, sanitize the attributes, ask the sampler and wrap a span context: ≈ 8
+ * startSpan would make both ids, sanitize the attributes, ask the sampler and wrap a span context: ≈ 10
  * thousand instructions of a request that records nothing). A kept one is started by the SDK with that same
  * trace id, which its sampler keeps again.
  */
-function startRootSpan(root: RootSampling, name: string, attributes: Attributes): RequestSpan {
+function startRootSpan(root: RootSampling, method: string, route: string): RequestSpan {
   const traceId = root.drawRoot();
   if (traceId === undefined) return UNSAMPLED_ROOT;
   root.ids.useNext(traceId);
   try {
-    return startSpanIn(ROOT_CONTEXT, name, attributes);
+    return startSpanIn(ROOT_CONTEXT, method, route);
   } finally {
     root.ids.useNext(undefined);
   }

@@ -7,11 +7,9 @@
 export class ProtobufBuffer {
   bytes: Uint8Array;
   pos = 0;
-  private readonly view: { buffer: ArrayBufferLike; data: DataView };
 
   constructor(initialSize = 4096) {
     this.bytes = new Uint8Array(initialSize);
-    this.view = { buffer: this.bytes.buffer, data: new DataView(this.bytes.buffer) };
   }
 
   /** The bytes written so far (a view, not a copy). */
@@ -58,7 +56,8 @@ export class ProtobufBuffer {
 
   double(value: number): void {
     this.ensure(8);
-    this.dataView().setFloat64(this.pos, value, true);
+    // Doubles are rare in span attributes: a view for each costs less than keeping one in step with `bytes`.
+    new DataView(this.bytes.buffer, this.bytes.byteOffset).setFloat64(this.pos, value, true);
     this.pos += 8;
   }
 
@@ -132,14 +131,6 @@ export class ProtobufBuffer {
     bytes[this.pos++] = (v >>> 8) & 0xff;
     bytes[this.pos++] = (v >>> 16) & 0xff;
     bytes[this.pos++] = (v >>> 24) & 0xff;
-  }
-
-  private dataView(): DataView {
-    if (this.view.buffer !== this.bytes.buffer) {
-      this.view.buffer = this.bytes.buffer;
-      this.view.data = new DataView(this.bytes.buffer);
-    }
-    return this.view.data;
   }
 
   private ensure(extra: number): void {
