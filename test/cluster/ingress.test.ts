@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startGateway, type GatewayProcess } from '../helpers/gateway.js';
 import { bearer, fetchFrom } from '../helpers/http.js';
-import { startIngress, type Ingress } from '../helpers/nginx.js';
+import { UPSTREAM_FAIL_TIMEOUT_SECONDS, startIngress, type Ingress } from '../helpers/nginx.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
 import { connectRpc, openRpc } from '../helpers/wsRpc.js';
 
@@ -140,6 +140,10 @@ describe('behind nginx', () => {
       const old = replicas[i]!;
       expect(await old.stop('SIGTERM')).toBe(0);
       replicas[i] = await startGateway({ port: old.port, env: replicaEnv(i + 1), drainSeconds: 1 });
+      // As a Kubernetes rolling update waits for the new pod to be ready: nginx has no readiness probe, so the
+      // restarted replica is back in rotation once its failed attempts have aged out. Without this wait the
+      // next SIGTERM could leave every replica out of rotation at once (nginx: "no live upstreams", 502).
+      await new Promise((resolve) => setTimeout(resolve, UPSTREAM_FAIL_TIMEOUT_SECONDS * 1000 + 500));
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
     running = false;

@@ -23,6 +23,12 @@ export interface Ingress {
   stop(): Promise<void>;
 }
 
+/**
+ * How long nginx keeps a backend out of rotation after one failed attempt (max_fails=1): a replica that was
+ * restarted is back in rotation only this long after its last failure.
+ */
+export const UPSTREAM_FAIL_TIMEOUT_SECONDS = 2;
+
 /** Starts nginx in front of the given backend ports (round robin, next upstream on error). */
 export async function startIngress(backendPorts: number[]): Promise<Ingress> {
   const binary = nginxBinary();
@@ -30,7 +36,7 @@ export async function startIngress(backendPorts: number[]): Promise<Ingress> {
   const port = await freePort();
   const prefix = mkdtempSync(join(tmpdir(), 'openclaw-nginx-'));
   for (const dir of ['logs', 'tmp', 'tmp/body', 'tmp/proxy']) mkdirSync(join(prefix, dir), { recursive: true });
-  const servers = backendPorts.map((backend) => `    server 127.0.0.1:${backend} max_fails=1 fail_timeout=2s;`).join('\n');
+  const servers = backendPorts.map((backend) => `    server 127.0.0.1:${backend} max_fails=1 fail_timeout=${UPSTREAM_FAIL_TIMEOUT_SECONDS}s;`).join('\n');
   const config = `
 worker_processes 1;
 daemon off;
