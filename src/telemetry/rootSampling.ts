@@ -1,5 +1,6 @@
 import { diag, type Sampler } from '@opentelemetry/api';
 import { tracing } from '@opentelemetry/sdk-node';
+import { envNumber, envString } from './otelEnv.js';
 import type { RootSampling } from './spans.js';
 
 /**
@@ -15,7 +16,7 @@ export interface EnvSampler {
 }
 
 export function samplerFromEnv(env: NodeJS.ProcessEnv): EnvSampler {
-  const name = env.OTEL_TRACES_SAMPLER?.trim() || 'parentbased_always_on';
+  const name = envString(env, 'OTEL_TRACES_SAMPLER') ?? 'parentbased_always_on';
   const parentBased = ({ sampler, keepsRoot }: EnvSampler): EnvSampler => ({ sampler: new tracing.ParentBasedSampler({ root: sampler }), keepsRoot });
   switch (name) {
     case 'always_on':
@@ -51,9 +52,8 @@ function traceIdRatio(ratio: number): EnvSampler {
 const DEFAULT_RATIO = 1;
 
 function ratioFromEnv(env: NodeJS.ProcessEnv): number {
-  const raw = env.OTEL_TRACES_SAMPLER_ARG?.trim();
-  const ratio = raw ? Number(raw) : Number.NaN;
-  if (Number.isNaN(ratio)) {
+  const ratio = envNumber(env, 'OTEL_TRACES_SAMPLER_ARG');
+  if (ratio === undefined || Number.isNaN(ratio)) {
     diag.error(`OTEL_TRACES_SAMPLER_ARG is blank, defaulting to ${DEFAULT_RATIO}.`);
     return DEFAULT_RATIO;
   }

@@ -2,6 +2,7 @@ import { register } from 'node:module';
 import type { FastifyOtelInstrumentation } from '@fastify/otel';
 import type { NodeSDK } from '@opentelemetry/sdk-node';
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
+import { envString } from './otelEnv.js';
 import { sampleRootsWith } from './spans.js';
 
 /**
@@ -39,8 +40,8 @@ const DISABLED: Tracing = { enabled: false, shutdown: async () => {} };
 let fastifyInstrumentation: FastifyOtelInstrumentation | undefined;
 
 export function tracingConfigured(env: NodeJS.ProcessEnv): boolean {
-  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return false;
-  return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim());
+  if (envString(env, 'OTEL_SDK_DISABLED')?.toLowerCase() === 'true') return false;
+  return Boolean(envString(env, 'OTEL_EXPORTER_OTLP_ENDPOINT') ?? envString(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'));
 }
 
 export async function startTracing(options: TracingOptions): Promise<Tracing> {
@@ -142,7 +143,7 @@ type ResourcesModule = typeof import('@opentelemetry/sdk-node')['resources'];
 function gatewayResource(resources: ResourcesModule, options: TracingOptions) {
   const base: Record<string, string> = { 'service.name': SERVICE_NAME, 'service.version': options.version };
   for (const [variable, attribute] of Object.entries(K8S_RESOURCE_ENV)) {
-    const value = options.env[variable]?.trim();
+    const value = envString(options.env, variable);
     if (value) base[attribute] = value;
   }
   return resources

@@ -2,9 +2,9 @@
 // (OTEL_EXPORTER_OTLP_PROTOCOL=http/json). It accepts POST /v1/traces, keeps every raw payload (for "no
 // secret anywhere" checks; protobuf bodies as latin1, where ASCII text stays readable) and the spans,
 // flattened with their resource and scope.
-import { decodeOtlpTraces } from './otlpProtobuf.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { decodeOtlpTraces } from './otlpProtobuf.js';
 
 export type AttributeMap = Record<string, unknown>;
 

@@ -2,6 +2,7 @@ import { diag } from '@opentelemetry/api';
 import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
 import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { envList, envNumber, envString } from '../otelEnv.js';
 import type { EncodedBatch } from './EncodedBatch.js';
 import { DEFAULT_BATCH_LIMITS, EncodingSpanProcessor, type BatchLimits } from './EncodingSpanProcessor.js';
 
@@ -27,20 +28,19 @@ export function otlpProtobufSpanProcessor(env: NodeJS.ProcessEnv): EncodingSpanP
 }
 
 export function wantsOtlpProtobuf(env: NodeJS.ProcessEnv): boolean {
-  const exporters = [...new Set(listFromEnv(env.OTEL_TRACES_EXPORTER))].filter((name) => name !== 'null');
+  const exporters = [...new Set(envList(env, 'OTEL_TRACES_EXPORTER'))].filter((name) => name !== 'null');
   if (exporters.length > 1 || (exporters.length === 1 && exporters[0] !== 'otlp')) return false;
-  const protocol = nonEmpty(env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL) ?? nonEmpty(env.OTEL_EXPORTER_OTLP_PROTOCOL) ?? 'http/protobuf';
+  const protocol = envString(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ?? envString(env, 'OTEL_EXPORTER_OTLP_PROTOCOL') ?? 'http/protobuf';
   return protocol === 'http/protobuf';
 }
 
 /** OTEL_BSP_*, read as the SDK reads them: a negative or non-numeric value is ignored with a warning. */
 export function batchLimitsFromEnv(env: NodeJS.ProcessEnv): BatchLimits {
   const read = (name: string, fallback: number): number => {
-    const raw = nonEmpty(env[name]);
-    if (raw === undefined) return fallback;
-    const value = Number(raw);
+    const value = envNumber(env, name);
+    if (value === undefined) return fallback;
     if (Number.isNaN(value) || value < 0) {
-      diag.warn(`Invalid value for ${name}: ${JSON.stringify(raw)}; using ${fallback}`);
+      diag.warn(`Invalid value for ${name}: ${JSON.stringify(envString(env, name))}; using ${fallback}`);
       return fallback;
     }
     return value;
@@ -51,16 +51,4 @@ export function batchLimitsFromEnv(env: NodeJS.ProcessEnv): BatchLimits {
     scheduledDelayMillis: read('OTEL_BSP_SCHEDULE_DELAY', DEFAULT_BATCH_LIMITS.scheduledDelayMillis),
     exportTimeoutMillis: read('OTEL_BSP_EXPORT_TIMEOUT', DEFAULT_BATCH_LIMITS.exportTimeoutMillis),
   };
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  const trimmed = value?.trim();
-  return trimmed ? trimmed : undefined;
-}
-
-function listFromEnv(value: string | undefined): string[] {
-  return (value ?? '')
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item !== '');
 }
