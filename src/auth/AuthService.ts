@@ -8,7 +8,7 @@ import { FailedAuthLimiter, retryAfterSeconds } from '../ratelimit/FailedAuthLim
 import type { Store } from '../store/types.js';
 import type { GatewayMetrics } from '../telemetry/GatewayMetrics.js';
 import type { Logger } from '../telemetry/logger.js';
-import { addEvent, traceAuth } from '../telemetry/spans.js';
+import { addEvent, bindToActiveSpan, startUnderActiveSpan, traceAuth } from '../telemetry/spans.js';
 import { buildAuthChain, runAuthChain, type ChainResult } from './authChain.js';
 import { pathOf, secretFromHeaders } from './credentials.js';
 import { DeviceTokenCache } from './DeviceTokenCache.js';
@@ -154,7 +154,8 @@ export class AuthService {
     const blocked = this.blockedOutcome(context);
     if (blocked) return blocked;
     const result = runAuthChain(this.chain, context);
-    if (result instanceof Promise) return result.then((settled) => this.conclude(context, settled));
+    // Bound: the refusal counts in Redis and adds its event under the auth span (the lane's scope has ended).
+    if (result instanceof Promise) return result.then(bindToActiveSpan((settled: ChainResult) => this.conclude(context, settled)));
     return this.conclude(context, result);
   }
 
@@ -164,7 +165,8 @@ export class AuthService {
       this.logger.warn({ clientIp: context.clientIp, reason: result.reason, path: context.path, transport: context.transport }, 'auth unavailable');
       return { ok: false, type: 'unavailable', reason: 'Authentication is temporarily unavailable.' };
     }
-    return this.refuse(context, result.reason);
+    // Started under the auth span: its event and log come after an await (spans.ts startUnderActiveSpan).
+    return startUnderActiveSpan(() => this.refuse(context, result.reason));
   }
 
   /** The failure path: counted in the shared limiter (Redis), logged, maybe blocked. */

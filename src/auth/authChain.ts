@@ -1,4 +1,5 @@
 import type { GatewayConfig } from '../config/types.js';
+import { bindToActiveSpan } from '../telemetry/spans.js';
 import type { DeviceTokenCache } from './DeviceTokenCache.js';
 import { DeviceTokenAuthenticator } from './methods/deviceToken.js';
 import { LoopbackAuthenticator } from './methods/loopback.js';
@@ -64,9 +65,10 @@ function walkChain(
     }
     if (decision instanceof Promise) {
       const failed = lookupFailed;
+      // Bound: later methods may look up in Redis, under the auth span (spans.ts bindToActiveSpan).
       return decision.then(
-        (settled) => (settled.kind === 'next' ? walkChain(chain, context, index + 1, failed) : chainEnd(settled)),
-        () => walkChain(chain, context, index + 1, `${authenticator.method} lookup failed`),
+        bindToActiveSpan((settled: AuthDecision) => (settled.kind === 'next' ? walkChain(chain, context, index + 1, failed) : chainEnd(settled))),
+        bindToActiveSpan(() => walkChain(chain, context, index + 1, `${authenticator.method} lookup failed`)),
       );
     }
     if (decision.kind !== 'next') return chainEnd(decision);

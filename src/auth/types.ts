@@ -38,7 +38,11 @@ export type AuthDecision =
   | { readonly kind: 'next' }
   | { readonly kind: 'reject'; readonly reason: string };
 
-/** One method of the chain (Envoy-filter shape): "authenticated as X", "not mine, next", or "reject". */
+/**
+ * One method of the chain (Envoy-filter shape): "authenticated as X", "not mine, next", or "reject". A method
+ * that needs I/O starts it with startUnderActiveSpan (telemetry/spans.ts): the fast lane runs the chain in a
+ * synchronous tracing scope, which an await does not carry.
+ */
 export interface Authenticator {
   readonly method: AuthMethod;
   authenticate(context: AuthContext): AuthDecision | Promise<AuthDecision>;

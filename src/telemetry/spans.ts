@@ -14,6 +14,7 @@ import {
 } from '@opentelemetry/api';
 import type { AuthContext, AuthOutcome } from '../auth/types.js';
 import { PRODUCT_NAME, VERSION } from '../version.js';
+import { runAcrossAwaits, runSynchronously } from './syncScopes.js';
 
 /**
  * The gateway's own spans. With tracing off (no OTEL_EXPORTER_OTLP_ENDPOINT) the global tracer is the no-op
@@ -110,14 +111,13 @@ export function sampleRootsWith(sampling: RootSampling | undefined): void {
 const UNSAMPLED_ROOT: RequestSpan = Object.freeze({ span: NON_RECORDING_SPAN, context: undefined });
 
 /**
- * Runs fn in the request's span. A recording span becomes the active context (it follows fn across
- * awaits). An unsampled request skips the context switch (on Node 20 the first one turns AsyncLocalStorage's
- * async hook on for the whole process): spans started while fn runs synchronously (the lane's `auth`) are
- * skipped through a marker, and whatever fn starts after an await finds no active span, so the ioredis and
- * undici instrumentations (parent required) record nothing.
+ * Runs fn in the request's span. A recording span is the active context while fn runs (a synchronous
+ * scope: fn's awaits do not carry it, see bindToActiveSpan). An unsampled request skips the context switch:
+ * spans started while fn runs (the lane's `auth`) are skipped through a marker, and whatever fn starts after
+ * an await finds no active span, so the ioredis and undici instrumentations (parent required) record nothing.
  */
 export function runInRequestSpan<A extends unknown[], This>(request: RequestSpan, fn: (this: This, ...args: A) => void, thisArg: This, ...args: A): void {
-  if (request.context) return otelContext.with(request.context, fn, thisArg, ...args);
+  if (request.context) return runSynchronously(request.context, fn, thisArg, ...args);
   const outer = unsampledRequest;
   unsampledRequest = request.span;
   try {
@@ -125,6 +125,32 @@ export function runInRequestSpan<A extends unknown[], This>(request: RequestSpan
   } finally {
     unsampledRequest = outer;
   }
+}
+
+/**
+ * fn, bound to the active context when a recording span is active: for a continuation (`.then`, a callback)
+ * of code that may run in a synchronous scope (the fast lane's authentication), so that its spans, events
+ * and Redis commands still find their parent. Unbound otherwise: nothing would be recorded under it.
+ */
+export function bindToActiveSpan<F extends (...args: never[]) => unknown>(fn: F): F {
+  const active = recordingContext();
+  return active ? otelContext.bind(active, fn) : fn;
+}
+
+/**
+ * Starts asynchronous work (a store lookup) under the active span, from a synchronous scope too: its
+ * Redis commands after the first await still find their parent.
+ */
+export function startUnderActiveSpan<T>(fn: () => T): T {
+  const active = recordingContext();
+  return active ? runAcrossAwaits(active, fn) : fn();
+}
+
+/** The active context when a recording span is active in it. */
+function recordingContext(): Context | undefined {
+  if (unsampledRequest) return undefined;
+  const active = otelContext.active();
+  return trace.getSpan(active)?.isRecording() ? active : undefined;
 }
 
 /**

@@ -4,6 +4,7 @@ import type { NodeSDK } from '@opentelemetry/sdk-node';
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import { envString } from './otelEnv.js';
 import { sampleRootsWith } from './spans.js';
+import { useSyncScopes } from './syncScopes.js';
 
 /**
  * The OpenTelemetry bootstrap. Configured by the standard OTEL_* variables only (endpoint, protocol,
@@ -49,16 +50,25 @@ export async function startTracing(options: TracingOptions): Promise<Tracing> {
   // The gateway is ESM: `import 'ioredis'` bypasses require(), so the ioredis instrumentation needs the
   // import-in-the-middle loader, limited to the one package it patches.
   register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, { data: { include: ['ioredis'] } });
-  const [{ NodeSDK, resources }, fastifyOtel, { IORedisInstrumentation }, { UndiciInstrumentation }, { otlpProtobufSpanProcessor }, { rootSamplingFromEnv }] =
-    await Promise.all([
-      import('@opentelemetry/sdk-node'),
-      import('@fastify/otel'),
-      import('@opentelemetry/instrumentation-ioredis'),
-      import('@opentelemetry/instrumentation-undici'),
-      import('./otlp/otlpSpanExport.js'),
-      import('./rootSampling.js'),
-    ]);
+  const [
+    { NodeSDK, resources },
+    fastifyOtel,
+    { IORedisInstrumentation },
+    { UndiciInstrumentation },
+    { otlpProtobufSpanProcessor },
+    { rootSamplingFromEnv },
+    { SyncScopeContextManager },
+  ] = await Promise.all([
+    import('@opentelemetry/sdk-node'),
+    import('@fastify/otel'),
+    import('@opentelemetry/instrumentation-ioredis'),
+    import('@opentelemetry/instrumentation-undici'),
+    import('./otlp/otlpSpanExport.js'),
+    import('./rootSampling.js'),
+    import('./SyncScopeContextManager.js'),
+  ]);
   const rootSampling = rootSamplingFromEnv(options.env);
+  const contextManager = new SyncScopeContextManager();
   // The default export (OTLP/HTTP protobuf) encodes spans as they end; any other the SDK builds from OTEL_*.
   const spanProcessor = otlpProtobufSpanProcessor(options.env);
   const instrumentation = new fastifyOtel.default.FastifyOtelInstrumentation({
@@ -79,6 +89,7 @@ export async function startTracing(options: TracingOptions): Promise<Tracing> {
     metricReaders: [],
     logRecordProcessors: [],
     ...(spanProcessor ? { spanProcessors: [spanProcessor] } : {}),
+    contextManager,
     sampler: rootSampling.sampler,
     idGenerator: rootSampling.ids,
     instrumentations: [
@@ -93,6 +104,7 @@ export async function startTracing(options: TracingOptions): Promise<Tracing> {
   sdk.start();
   fastifyInstrumentation = instrumentation;
   sampleRootsWith(rootSampling);
+  useSyncScopes(contextManager);
   let stopping: Promise<void> | undefined;
   return {
     enabled: true,
@@ -100,6 +112,7 @@ export async function startTracing(options: TracingOptions): Promise<Tracing> {
       stopping ??= sdk.shutdown().finally(() => {
         fastifyInstrumentation = undefined;
         sampleRootsWith(undefined);
+        useSyncScopes(undefined);
       });
       return stopping;
     },

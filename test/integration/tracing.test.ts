@@ -1,7 +1,8 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisStore } from '../../src/store/redis/RedisStore.js';
 import { REPO_ROOT, startGateway, type GatewayProcess } from '../helpers/gateway.js';
 import { httpRequest, type HttpResponse } from '../helpers/httpRequest.js';
 import { SPAN_KIND, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../helpers/otlpReceiver.js';
@@ -21,6 +22,11 @@ const REMOTE = { 'x-forwarded-for': '203.0.113.9' };
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 const modelsCaller = { traceId: hex(16), spanId: hex(8) };
 const chatCaller = { traceId: hex(16), spanId: hex(8) };
+const deviceCaller = { traceId: hex(16), spanId: hex(8) };
+// A paired device known to Redis only: its first request looks it up there (two commands, an await between).
+const DEVICE_TOKEN = randomBytes(32).toString('base64url');
+const DEVICE_ID = `device-${hex(4)}`;
+const KEY_PREFIX = `tracing-${hex(4)}:`;
 const traceparentOf = (caller: { traceId: string; spanId: string }) => `00-${caller.traceId}-${caller.spanId}-01`;
 
 let receiver: OtlpReceiver;
@@ -31,6 +37,7 @@ let ok: HttpResponse;
 let unauthorized: HttpResponse;
 let querySecret: HttpResponse;
 let chat: HttpResponse;
+let deviceOk: HttpResponse;
 let wsStatus: RpcResponse;
 let spans: ReceivedSpan[];
 
@@ -55,7 +62,7 @@ beforeAll(async () => {
       OPENCLAW_GATEWAY_TOKEN: TOKEN,
       OPENCLAW_REPLICA_ID: REPLICA_ID,
       OPENCLAW_REDIS_URL: redis.url,
-      OPENCLAW_REDIS_KEY_PREFIX: `tracing-${hex(4)}:`,
+      OPENCLAW_REDIS_KEY_PREFIX: KEY_PREFIX,
       OPENCLAW_UPSTREAM_URL: upstream.url,
       OPENCLAW_UPSTREAM_API_KEY: UPSTREAM_KEY,
       OPENCLAW_UPSTREAM_MODEL: 'traced-model',
@@ -81,6 +88,10 @@ beforeAll(async () => {
     },
     body: JSON.stringify({ model: 'openclaw', messages: [{ role: 'user', content: 'hello' }] }),
   });
+  await seedDevice();
+  deviceOk = await httpRequest(`${gateway.url}/v1/models`, {
+    headers: { ...REMOTE, authorization: `Bearer ${DEVICE_TOKEN}`, traceparent: traceparentOf(deviceCaller) },
+  });
   const { client } = await connectRpc(gateway.wsUrl, { role: 'control', auth: { token: TOKEN } }, { headers: REMOTE });
   wsStatus = await client.call('status');
   client.close();
@@ -95,6 +106,15 @@ beforeAll(async () => {
   await new Promise((resolve) => setTimeout(resolve, 300));
   spans = [...receiver.spans];
 }, 60_000);
+
+async function seedDevice(): Promise<void> {
+  const settings = { url: redis.url, sentinels: [], sentinelName: '', clusterNodes: [], password: '', keyPrefix: KEY_PREFIX };
+  const store = new RedisStore(settings, 'tracing-test-seed');
+  await store.start();
+  const tokenHash = createHash('sha256').update(DEVICE_TOKEN).digest('hex');
+  await store.saveDevice({ deviceId: DEVICE_ID, displayName: 'traced phone', platform: 'ios', tokenHash, createdAt: Date.now(), lastSeenAt: null });
+  await store.close();
+}
 
 afterAll(async () => {
   await gateway?.stop();
@@ -162,6 +182,16 @@ describe('tracing (OTLP/HTTP protobuf to a test receiver)', () => {
     });
     const failed = childrenOf(byStatus(401)!).find((span) => span.name === 'auth');
     expect(failed?.attributes).toMatchObject({ 'openclaw.auth.method': 'none', 'openclaw.auth.result': 'failure' });
+  });
+
+  it('traces a device lookup in Redis under the auth span, every command of it', () => {
+    expect(deviceOk.status).toBe(200);
+    const request = serverSpans().find((span) => span.traceId === deviceCaller.traceId)!;
+    const auth = childrenOf(request).find((span) => span.name === 'auth')!;
+    expect(auth.attributes).toMatchObject({ 'openclaw.auth.method': 'device', 'openclaw.auth.result': 'success' });
+    // The index read, then (after an await) the record: the second one must still find its parent.
+    const commands = childrenOf(auth).map((span) => String(span.attributes['db.query.text']).split(' ')[0]);
+    expect(commands).toEqual(['hget', 'hgetall']);
   });
 
   it('records the rate-limit decision as an event of the auth span', () => {

@@ -1,4 +1,5 @@
 import type { DeviceRecord } from '../../store/types.js';
+import { startUnderActiveSpan } from '../../telemetry/spans.js';
 import type { DeviceTokenCache } from '../DeviceTokenCache.js';
 import { presentedDigest, type SecretMatcher } from '../SecretMatcher.js';
 import type { AuthContext, AuthDecision, Authenticator } from '../types.js';
@@ -29,7 +30,8 @@ export class DeviceTokenAuthenticator implements Authenticator {
     for (const shared of this.sharedSecrets) if (shared.matchesDigest(tokenHash)) return NEXT;
     const known = this.devices.peek(tokenHash);
     if (known !== undefined) return decisionFor(known);
-    return this.devices.findByTokenHash(tokenHash).then(decisionFor);
+    // The lookup may run in the fast lane's synchronous scope: its second Redis command comes after an await.
+    return startUnderActiveSpan(() => this.devices.findByTokenHash(tokenHash)).then(decisionFor);
   }
 }
 

@@ -1,5 +1,6 @@
 import { TraceFlags, context, diag } from '@opentelemetry/api';
 import { core, type tracing } from '@opentelemetry/sdk-node';
+import { runSynchronously } from '../syncScopes.js';
 import { EncodedBatch } from './EncodedBatch.js';
 
 /** The OTEL_BSP_* settings, with the SDK's defaults. */
@@ -92,8 +93,9 @@ export class EncodingSpanProcessor implements tracing.SpanProcessor {
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('Timeout')), this.limits.exportTimeoutMillis);
       const send = () =>
-        // The export's own HTTP request must not be traced.
-        context.with(core.suppressTracing(context.active()), () =>
+        // The export's own HTTP request must not be traced (its start is synchronous; a scope keeps Node 20's
+        // AsyncLocalStorage hook off, see SyncScopeContextManager).
+        runSynchronously(core.suppressTracing(context.active()), () =>
           this.exporter.export(batch, (result) => {
             clearTimeout(timer);
             if (result.code === core.ExportResultCode.SUCCESS) resolve();
