@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisClient } from '../../src/store/redis/connection.js';
-import { redisCommand, startRedis, type RedisServer } from '../helpers/redis.js';
+import { redisCommand, redisSettings, startRedis, type RedisServer } from '../helpers/redis.js';
 
 // The chart and k8s/ put the Redis URL (no password) in the ConfigMap and the password in a Secret
 // (OPENCLAW_REDIS_PASSWORD), so a password-protected Redis must accept that pair.
@@ -15,7 +15,7 @@ describe('Redis URL from the config file + password from the Secret', () => {
     await redis?.stop();
   });
 
-  const settings = (url: string, pw: string) => ({ url, sentinels: [], sentinelName: '', clusterNodes: [], password: pw, keyPrefix: 'openclaw:' });
+  const settings = (url: string, pw: string) => redisSettings({ url, password: pw });
 
   it('authenticates with gateway.redis.password when the URL carries none', async () => {
     const client = createRedisClient(settings(redis.url, password), 'deploy-test');

@@ -7,9 +7,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
+import type { GatewayConfig } from '../../src/config/types.js';
 import { freePort } from './ports.js';
 
 export const HOST = '127.0.0.1';
+
+export type RedisSettings = GatewayConfig['redis'];
+
+/** gateway.redis settings as the gateway's defaults have them (prefix `openclaw:`), with `overrides` on top. */
+export function redisSettings(overrides: Partial<RedisSettings>): RedisSettings {
+  return { url: '', sentinels: [], sentinelName: '', clusterNodes: [], password: '', keyPrefix: 'openclaw:', ...overrides };
+}
 export const SENTINEL_NAME = 'mymaster';
 const NOT_FOUND = 'redis-server not found: apt-get install -y redis-server, or set REDIS_URL';
 

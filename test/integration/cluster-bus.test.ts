@@ -6,13 +6,18 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LocalBus } from '../../src/cluster/LocalBus.js';
 import { RedisBus } from '../../src/cluster/RedisBus.js';
 import { MAX_BUS_MESSAGE_BYTES, type BusEnvelope, type BusTopic, type ClusterBus } from '../../src/cluster/types.js';
-import type { GatewayConfig } from '../../src/config/types.js';
-import { sharedRedis, startCluster, startRedis, type ClusterSetup, type RedisServer } from '../helpers/redis.js';
-
-type RedisSettings = GatewayConfig['redis'];
+import {
+  redisSettings as defaultRedisSettings,
+  sharedRedis,
+  startCluster,
+  startRedis,
+  type ClusterSetup,
+  type RedisServer,
+  type RedisSettings,
+} from '../helpers/redis.js';
 
 function redisSettings(overrides: Partial<RedisSettings>): RedisSettings {
-  return { url: '', sentinels: [], sentinelName: '', clusterNodes: [], password: '', keyPrefix: 'bus-test:', ...overrides };
+  return defaultRedisSettings({ keyPrefix: 'bus-test:', ...overrides });
 }
 
 async function waitFor(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {

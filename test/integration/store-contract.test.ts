@@ -8,7 +8,6 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { GatewayConfig } from '../../src/config/types.js';
 import { EmbeddedStore } from '../../src/store/embedded/EmbeddedStore.js';
 import { RedisStore } from '../../src/store/redis/RedisStore.js';
 import {
@@ -21,11 +20,13 @@ import {
 } from '../../src/store/types.js';
 import {
   redisCommand,
+  redisSettings,
   sharedRedis,
   startCluster,
   startRedis,
   startSentinel,
   type RedisServer,
+  type RedisSettings,
   type SentinelSetup,
 } from '../helpers/redis.js';
 
@@ -504,11 +505,6 @@ function embeddedHarness(): StoreHarness {
   };
 }
 
-type RedisSettings = GatewayConfig['redis'];
-
-function redisSettings(overrides: Partial<RedisSettings>): RedisSettings {
-  return { url: '', sentinels: [], sentinelName: '', clusterNodes: [], password: '', keyPrefix: 'openclaw:', ...overrides };
-}
 
 let prefixCounter = 0;
 function uniquePrefix(): string {

@@ -6,7 +6,7 @@ import { RedisStore } from '../../src/store/redis/RedisStore.js';
 import { REPO_ROOT, startGateway, type GatewayProcess } from '../helpers/gateway.js';
 import { httpRequest, type HttpResponse } from '../helpers/httpRequest.js';
 import { SPAN_KIND, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../helpers/otlpReceiver.js';
-import { sharedRedis, type RedisServer } from '../helpers/redis.js';
+import { redisSettings, sharedRedis, type RedisServer } from '../helpers/redis.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 import { connectRpc, type RpcResponse } from '../helpers/wsRpc.js';
 
@@ -108,8 +108,7 @@ beforeAll(async () => {
 }, 60_000);
 
 async function seedDevice(): Promise<void> {
-  const settings = { url: redis.url, sentinels: [], sentinelName: '', clusterNodes: [], password: '', keyPrefix: KEY_PREFIX };
-  const store = new RedisStore(settings, 'tracing-test-seed');
+  const store = new RedisStore(redisSettings({ url: redis.url, keyPrefix: KEY_PREFIX }), 'tracing-test-seed');
   await store.start();
   const tokenHash = createHash('sha256').update(DEVICE_TOKEN).digest('hex');
   await store.saveDevice({ deviceId: DEVICE_ID, displayName: 'traced phone', platform: 'ios', tokenHash, createdAt: Date.now(), lastSeenAt: null });

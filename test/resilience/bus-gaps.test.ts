@@ -3,7 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisBus } from '../../src/cluster/RedisBus.js';
-import { redisCommand, startRedis, type RedisServer } from '../helpers/redis.js';
+import { redisCommand, redisSettings, startRedis, type RedisServer } from '../helpers/redis.js';
 
 const PREFIX = 'gaps:';
 let redis: RedisServer;
@@ -29,7 +29,7 @@ async function until(what: string, check: () => boolean): Promise<void> {
 
 beforeAll(async () => {
   redis = await startRedis();
-  bus = new RedisBus({ url: redis.url, sentinels: [], sentinelName: '', clusterNodes: [], password: '', keyPrefix: PREFIX }, 'replica-under-test');
+  bus = new RedisBus(redisSettings({ url: redis.url, keyPrefix: PREFIX }), 'replica-under-test');
   bus.onResync(() => resyncs.push(Date.now()));
   bus.subscribe('device.invalidate', ({ payload }) => delivered.push(payload));
   await bus.start();
