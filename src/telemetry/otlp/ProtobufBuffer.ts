@@ -61,20 +61,23 @@ export class ProtobufBuffer {
     this.pos += 8;
   }
 
+  /** UTF-8, copied char by char while it is ASCII (span names, keys and values nearly always are). */
   string(value: string): void {
     const length = value.length;
-    let ascii = true;
-    for (let i = 0; i < length; i++) {
-      if (value.charCodeAt(i) > 127) {
-        ascii = false;
-        break;
-      }
-    }
-    if (!ascii) return this.byteArray(ENCODER.encode(value));
+    const start = this.pos;
     this.varint(length);
     this.ensure(length);
     const bytes = this.bytes;
-    for (let i = 0; i < length; i++) bytes[this.pos++] = value.charCodeAt(i);
+    let pos = this.pos;
+    for (let i = 0; i < length; i++) {
+      const code = value.charCodeAt(i);
+      if (code > 127) {
+        this.pos = start;
+        return this.byteArray(ENCODER.encode(value));
+      }
+      bytes[pos++] = code;
+    }
+    this.pos = pos;
   }
 
   byteArray(value: Uint8Array): void {
@@ -97,9 +100,11 @@ export class ProtobufBuffer {
     this.varint(length);
     this.ensure(length);
     const bytes = this.bytes;
-    for (let i = 0; i < hex.length; i += 2) {
-      bytes[this.pos++] = (hexValue(hex.charCodeAt(i)) << 4) | hexValue(hex.charCodeAt(i + 1));
+    let pos = this.pos;
+    for (let i = 0; i < length; i++) {
+      bytes[pos++] = (hexValue(hex.charCodeAt(2 * i)) << 4) | hexValue(hex.charCodeAt(2 * i + 1));
     }
+    this.pos = pos;
   }
 
   /** Reserves one byte for the length of what follows; returns where it is, for endLength. */
@@ -146,12 +151,16 @@ export class ProtobufBuffer {
 
 const ENCODER = new TextEncoder();
 
-/** The SDK's hexToBinary: 0-9, a-f, and anything else read as A-F. */
+/** The SDK's hexToBinary: 0-9, a-f, and anything else read as A-F (a table for the ASCII range). */
 function hexValue(code: number): number {
+  return code < 128 ? (HEX_VALUES[code] as number) : code - 55;
+}
+
+const HEX_VALUES = Int16Array.from({ length: 128 }, (_, code) => {
   if (code >= 48 && code <= 57) return code - 48;
   if (code >= 97 && code <= 102) return code - 87;
   return code - 55;
-}
+});
 
 function varintSize(value: number): number {
   if (value < 0x80) return 1;
