@@ -1,9 +1,16 @@
 // Instructions per authenticated `GET /v1/models` (the HTTP fast lane), counted by valgrind's callgrind in
-// the gateway process: repeatable to about 2 % on a box whose speed moves by tens of percent from one
-// minute to the next, where req/s and CPU time cannot tell a 3 % change from noise. User space only (the
-// kernel's TCP work is not counted) and every thread (V8's GC helpers included). README "Sixth round".
-//   node bench/instructions.mjs [--requests N] [variant ...]
-// Variants: off (no tracing), r0 (tracing on, ratio 0: nothing sampled), r01 (ratio 0.1), on (always_on).
+// the gateway process, user space only (the kernel's TCP work is not counted). Two counts a variant: the main
+// thread (the event loop, which serves the requests; repeatable to about 1 %) and every thread (V8's
+// compiler and GC helpers too, whose share moves by ±10 % from run to run). On a box whose speed moves by tens
+// of percent from one minute to the next, req/s and CPU time cannot tell a 3 % change from noise; the main
+// thread's count can. bench/README.md "Sixth round", "Ninth round".
+//   node bench/instructions.mjs [--requests N] [--forwarded-for] [variant ...]
+// Without --forwarded-for the requests come from loopback with a loopback Host, so the gateway answers them with
+// the loopback method (auth.allowLoopback, on by default); --forwarded-for sends what the `npm run bench` rows send
+// (X-Forwarded-For from a trusted proxy at 127.0.0.1), which the bearer token (or the device token) answers.
+// Variants: off (no tracing), r0 (tracing on, ratio 0: nothing sampled), r01 (ratio 0.1), on (always_on),
+// device (off, with a paired device's token instead of the gateway token), baseline (the bare fastify server
+// of `npm run bench`, the same requests).
 // Each gateway runs under callgrind with instrumentation off; N warm-up requests, then instrumentation on
 // for N measured requests. Roughly a minute a variant for the default 20,000.
 import { execFileSync } from 'node:child_process';
@@ -13,9 +20,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { startGateway, startNodeServer, startRedis } from './lib/processes.mjs';
+import { CLIENT_IP } from './lib/addresses.mjs';
+import { pairDevice } from './lib/pairing.mjs';
+import { REPO_ROOT, freePort, startChild, startGateway, startNodeServer, startRedis, waitForHttp } from './lib/processes.mjs';
 
-const { values: args, positionals } = parseArgs({ options: { requests: { type: 'string', default: '20000' } }, allowPositionals: true });
+const { values: args, positionals } = parseArgs({
+  options: { requests: { type: 'string', default: '20000' }, 'forwarded-for': { type: 'boolean', default: false } },
+  allowPositionals: true,
+});
+const forwarded = args['forwarded-for'] ? { 'x-forwarded-for': CLIENT_IP } : {};
 const requests = Number(args.requests);
 const chosen = positionals.length > 0 ? positionals : ['off', 'r0', 'r01'];
 const workDir = mkdtempSync(join(tmpdir(), 'openclaw-instructions-'));
@@ -24,17 +37,20 @@ const redis = await startRedis({ workDir });
 const sink = await startNodeServer({ name: 'otlp-sink', script: 'otlpSink.mjs', workDir });
 const traced = (sampler, ratio) => ({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_TRACES_SAMPLER: sampler, OTEL_TRACES_SAMPLER_ARG: ratio });
 const VARIANTS = {
-  off: {},
-  r0: traced('parentbased_traceidratio', '0'),
-  r01: traced('parentbased_traceidratio', '0.1'),
-  on: traced('always_on', ''),
+  off: { env: {} },
+  r0: { env: traced('parentbased_traceidratio', '0') },
+  r01: { env: traced('parentbased_traceidratio', '0.1') },
+  on: { env: traced('always_on', '') },
+  device: { env: {}, device: true },
+  baseline: { baseline: true },
 };
 
 try {
   for (const name of chosen) {
     if (!VARIANTS[name]) throw new Error(`unknown variant "${name}"; known: ${Object.keys(VARIANTS).join(', ')}`);
     const perRequest = await measure(name, VARIANTS[name]);
-    console.log(`${name.padEnd(4)} ${Math.round(perRequest).toLocaleString('en-US').padStart(9)} instructions a request (node ${process.version})`);
+    const format = (count) => Math.round(count).toLocaleString('en-US').padStart(9);
+    console.log(`${name.padEnd(8)} ${format(perRequest.main)} instructions a request on the main thread, ${format(perRequest.all)} on all threads (node ${process.version})`);
   }
 } finally {
   await sink.stop();
@@ -42,33 +58,51 @@ try {
   rmSync(workDir, { recursive: true, force: true });
 }
 
-async function measure(name, env) {
+async function measure(name, variant) {
   const outFile = join(workDir, `${name}.callgrind`);
-  const gateway = await startGateway({
-    name,
-    workDir,
-    env: { ...env, OPENCLAW_GATEWAY_TOKEN: token, OPENCLAW_REDIS_URL: redis.url },
-    launcher: ['valgrind', '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${outFile}`],
-    readyTimeoutMs: 300_000,
-  });
-  const { url } = gateway;
+  const callgrind = ['valgrind', '--tool=callgrind', '--separate-threads=yes', '--instr-atstart=no', `--callgrind-out-file=${outFile}`];
+  const server = variant.baseline
+    ? await startBaseline(name, callgrind)
+    : await startGateway({
+        name,
+        workDir,
+        env: { ...variant.env, OPENCLAW_GATEWAY_TOKEN: token, OPENCLAW_REDIS_URL: redis.url, OPENCLAW_GATEWAY_TRUSTED_PROXIES: '127.0.0.1' },
+        launcher: callgrind,
+        readyTimeoutMs: 300_000,
+      });
+  const { url } = server;
+  const secret = variant.device ? await pairDevice(server.wsUrl) : token;
   try {
     const load = () =>
-      autocannon({ url, connections: 20, amount: requests, timeout: 60, requests: [{ path: '/v1/models', headers: { authorization: `Bearer ${token}` } }] });
+      autocannon({ url, connections: 20, amount: requests, timeout: 60, requests: [{ path: '/v1/models', headers: { authorization: `Bearer ${secret}`, ...forwarded } }] });
     await load();
-    execFileSync('callgrind_control', ['--instr=on', String(gateway.pid)], { stdio: 'ignore' });
+    execFileSync('callgrind_control', ['--instr=on', String(server.pid)], { stdio: 'ignore' });
     const result = await load();
-    execFileSync('callgrind_control', ['--instr=off', String(gateway.pid)], { stdio: 'ignore' });
-    execFileSync('callgrind_control', ['--dump', String(gateway.pid)], { stdio: 'ignore' });
+    execFileSync('callgrind_control', ['--instr=off', String(server.pid)], { stdio: 'ignore' });
+    execFileSync('callgrind_control', ['--dump', String(server.pid)], { stdio: 'ignore' });
     if (result.non2xx > 0 || result.errors > 0) throw new Error(`${name}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
   } finally {
-    await gateway.stop('SIGTERM', 60_000);
+    await server.stop('SIGTERM', 60_000);
   }
-  // The dump holds the measured window; the file written at exit holds what came after it.
-  let instructions = 0;
+  // The dump holds the measured window, one file a thread (…-01 is the main thread); the files written at exit
+  // hold what came after it, so each thread's count is the larger of its two.
+  const perThread = new Map();
   for (const file of readdirSync(workDir).filter((f) => f.startsWith(`${name}.callgrind`))) {
     const totals = readFileSync(join(workDir, file), 'utf8').match(/^totals:\s+(\d+)/m);
-    if (totals) instructions = Math.max(instructions, Number(totals[1]));
+    const thread = file.match(/-(\d+)$/)?.[1];
+    if (totals && thread) perThread.set(thread, Math.max(perThread.get(thread) ?? 0, Number(totals[1])));
   }
-  return instructions / requests;
+  let all = 0;
+  for (const count of perThread.values()) all += count;
+  return { main: (perThread.get('01') ?? 0) / requests, all: all / requests };
+}
+
+/** bench/servers/baseline.mjs under callgrind. */
+async function startBaseline(name, callgrind) {
+  const port = await freePort();
+  const [command, ...args] = [...callgrind, process.execPath, join(REPO_ROOT, 'bench/servers/baseline.mjs'), String(port)];
+  const proc = startChild(name, command, args, { workDir });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${url}/`, proc, 300_000);
+  return { ...proc, url };
 }
