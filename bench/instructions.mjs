@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { CLIENT_IP } from './lib/addresses.mjs';
 import { pairDevice } from './lib/pairing.mjs';
-import { REPO_ROOT, freePort, startChild, startGateway, startNodeServer, startRedis, waitForHttp } from './lib/processes.mjs';
+import { startGateway, startNodeServer, startRedis } from './lib/processes.mjs';
 
 const { values: args, positionals } = parseArgs({
   options: { requests: { type: 'string', default: '20000' }, 'forwarded-for': { type: 'boolean', default: false } },
@@ -62,7 +62,7 @@ async function measure(name, variant) {
   const outFile = join(workDir, `${name}.callgrind`);
   const callgrind = ['valgrind', '--tool=callgrind', '--separate-threads=yes', '--instr-atstart=no', `--callgrind-out-file=${outFile}`];
   const server = variant.baseline
-    ? await startBaseline(name, callgrind)
+    ? await startNodeServer({ name, script: 'baseline.mjs', workDir, launcher: callgrind, readyTimeoutMs: 300_000 })
     : await startGateway({
         name,
         workDir,
@@ -97,12 +97,3 @@ async function measure(name, variant) {
   return { main: (perThread.get('01') ?? 0) / requests, all: all / requests };
 }
 
-/** bench/servers/baseline.mjs under callgrind. */
-async function startBaseline(name, callgrind) {
-  const port = await freePort();
-  const [command, ...args] = [...callgrind, process.execPath, join(REPO_ROOT, 'bench/servers/baseline.mjs'), String(port)];
-  const proc = startChild(name, command, args, { workDir });
-  const url = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${url}/`, proc, 300_000);
-  return { ...proc, url };
-}

@@ -115,15 +115,16 @@ export async function startGateway({ name, env, workDir, nodeOptions = [], launc
   return { ...proc, port, url, wsUrl: `ws://127.0.0.1:${port}/` };
 }
 
-/** A node script from bench/servers/ listening on a free port (passed as argv[2]). */
-export async function startNodeServer({ name, script, workDir, args = [], env = {}, readyPath = '/' }) {
+/**
+ * A node script from bench/servers/ listening on a free port (passed as argv[2]). launcher: a command the node
+ * process runs under (valgrind, …), as for startGateway.
+ */
+export async function startNodeServer({ name, script, workDir, args = [], env = {}, readyPath = '/', launcher = [], readyTimeoutMs }) {
   const port = await freePort();
-  const proc = startChild(name, process.execPath, [join(REPO_ROOT, 'bench/servers', script), String(port), ...args], {
-    workDir,
-    env: cleanEnv(env),
-  });
+  const [command, ...commandArgs] = [...launcher, process.execPath, join(REPO_ROOT, 'bench/servers', script), String(port), ...args];
+  const proc = startChild(name, command, commandArgs, { workDir, env: cleanEnv(env) });
   const url = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${url}${readyPath}`, proc);
+  await waitForHttp(`${url}${readyPath}`, proc, readyTimeoutMs);
   return { ...proc, port, url };
 }
 
