@@ -51,6 +51,7 @@ const SCENARIOS = [
   { id: 'ws-handshakes' },
   { id: 'baseline' },
   { id: 'bearer', needs: ['baseline'] },
+  { id: 'bearer-after-ws', needs: ['baseline', 'ws-handshakes'] },
   { id: 'device', needs: ['baseline'] },
   { id: 'password', needs: ['baseline'] },
   { id: 'redis-per-request', needs: ['bearer', 'device', 'password'] },
@@ -107,9 +108,11 @@ function ratioRow(id, scenario, result, reference, minRatio, extra = {}) {
 
 async function main() {
   log(`${args.quick ? 'quick' : 'full'} run; scenarios: ${[...selected].join(', ')}; work dir ${workDir}`);
-  const needsGateway = wants('idle-rss', 'ws-idle', 'ws-handshakes', 'bearer', 'device', 'password', 'unauthorized', 'blocked', 'chat', 'chat-stream', 'tracing');
+  // The WebSocket rows' gateway (it also pairs the device), and the HTTP rows' own: README "Ratios".
+  const needsGateway = wants('idle-rss', 'ws-idle', 'ws-handshakes', 'device', 'bearer-after-ws');
+  const needsHttpGateway = wants('bearer', 'device', 'password', 'unauthorized', 'blocked', 'chat', 'chat-stream');
   const needsUpstream = wants('chat', 'chat-direct', 'chat-stream', 'chat-stream-direct');
-  const redis = needsGateway ? await startRedis({ workDir }) : undefined;
+  const redis = needsGateway || needsHttpGateway || wants('tracing') ? await startRedis({ workDir }) : undefined;
   const upstream = needsUpstream
     ? await startNodeServer({ name: 'upstream', script: 'upstream.mjs', workDir, args: [String(UPSTREAM_LATENCY_MS), String(UPSTREAM_CHUNKS)] })
     : undefined;
@@ -186,6 +189,10 @@ async function main() {
     });
   }
 
+  // A gateway process of their own for the HTTP rows: one that has served WebSocket sessions runs node's HTTP path
+  // and its own auth entry points polymorphic for the rest of its life (≈ 8–16 % more CPU a request), where the
+  // bare fastify baseline has served one kind of request only. Like with like; bearer-after-ws shows the other.
+  const httpGateway = needsHttpGateway ? await startGateway({ name: 'gateway-http', env: gatewayEnv, workDir, nodeOptions }) : undefined;
   const { timing, connections } = settings;
   const spec = (fields) => ({ timing, connections, expectStatus: 200, ...fields });
   // Every row against the baseline re-measures it in alternation with the row (bench/README.md "Ratios").
@@ -204,14 +211,14 @@ async function main() {
     // its own copy of a rotation: each side counts the addresses it has taken
     const forwardedFor = fields.forwardedFor && { ...fields.forwardedFor };
     const reference = { ...baselineSpec, headers: fields.headers ?? baselineSpec.headers, forwardedFor };
-    const { reference: measured, target } = await measurePair(reference, spec({ pid: gateway.pid, ...fields }));
+    const { reference: measured, target } = await measurePair(reference, spec({ pid: httpGateway?.pid, ...fields }));
     results[id] = target;
     return measured;
   };
 
   // Successful requests must not touch Redis: count its commands around the measured runs of each. The
   // cluster bus publishes one heartbeat per second whatever the traffic; those PUBLISHes are not requests'.
-  const redisUse = { commands: {}, seconds: 0 };
+  const redisUse = { commands: {}, seconds: 0, replicas: 1 };
   const countRedis = () => {
     let before = {};
     let startedMs = 0;
@@ -223,6 +230,7 @@ async function main() {
       afterRuns: async () => {
         const after = await redisCommandCounts(redis.port);
         redisUse.seconds += (Date.now() - startedMs) / 1000;
+        redisUse.replicas = (gateway ? 1 : 0) + 1;
         for (const [command, calls] of Object.entries(after)) {
           const delta = calls - (before[command] ?? 0);
           if (delta > 0) redisUse.commands[command] = (redisUse.commands[command] ?? 0) + delta;
@@ -232,25 +240,31 @@ async function main() {
   };
   const success = (secret) => ({ authorization: `Bearer ${secret}`, 'x-forwarded-for': CLIENT_IP });
   if (selected.has('bearer')) {
-    await expectIdentity(gateway, success(token), 'token');
-    const reference = await againstBaseline('bearer', { url: gateway.url, path: '/v1/models', headers: success(token), hooks: countRedis() });
+    await expectIdentity(httpGateway, success(token), 'token');
+    const reference = await againstBaseline('bearer', { url: httpGateway.url, path: '/v1/models', headers: success(token), hooks: countRedis() });
     ratioRow('bearer', 'GET /v1/models, bearer token', results.bearer, reference, 0.85);
   }
+  if (selected.has('bearer-after-ws')) {
+    await expectIdentity(gateway, success(token), 'token');
+    const reference = await againstBaseline('bearer-after-ws', { url: gateway.url, path: '/v1/models', headers: success(token), pid: gateway.pid });
+    ratioRow('bearer-after-ws', 'GET /v1/models, bearer token, on the gateway that served the WebSocket rows', results['bearer-after-ws'], reference, null);
+  }
   if (selected.has('device')) {
+    // Paired through the other gateway (a WebSocket exchange); this one finds the device in the shared store.
     const deviceToken = await pairDevice(gateway.wsUrl);
-    await expectIdentity(gateway, success(deviceToken), 'device');
-    const reference = await againstBaseline('device', { url: gateway.url, path: '/v1/models', headers: success(deviceToken), hooks: countRedis() });
+    await expectIdentity(httpGateway, success(deviceToken), 'device');
+    const reference = await againstBaseline('device', { url: httpGateway.url, path: '/v1/models', headers: success(deviceToken), hooks: countRedis() });
     ratioRow('device', 'GET /v1/models, device token', results.device, reference, 0.8);
   }
   if (selected.has('password')) {
-    await expectIdentity(gateway, success(password), 'password');
-    const reference = await againstBaseline('password', { url: gateway.url, path: '/v1/models', headers: success(password), hooks: countRedis() });
+    await expectIdentity(httpGateway, success(password), 'password');
+    const reference = await againstBaseline('password', { url: httpGateway.url, path: '/v1/models', headers: success(password), hooks: countRedis() });
     ratioRow('password', 'GET /v1/models, password', results.password, reference, null);
   }
   if (selected.has('redis-per-request')) {
     const succeeded = ['bearer', 'device', 'password'].reduce((sum, id) => sum + (results[id]?.expectedResponses ?? 0), 0);
     const total = Object.values(redisUse.commands).reduce((sum, calls) => sum + calls, 0);
-    const heartbeats = Math.min(redisUse.commands.publish ?? 0, Math.ceil(redisUse.seconds) + 3);
+    const heartbeats = Math.min(redisUse.commands.publish ?? 0, (Math.ceil(redisUse.seconds) + 3) * redisUse.replicas);
     const redisCommands = total - heartbeats;
     const perRequest = redisCommands / Math.max(succeeded, 1);
     row('redis-per-request', 'Redis commands per successful request (bearer, device, password)', perRequest, 'commands', {
@@ -264,7 +278,7 @@ async function main() {
   if (selected.has('unauthorized')) {
     // Every request from a different client than the last; no client reaches the 20 failures that block it.
     const reference = await againstBaseline('unauthorized', {
-      url: gateway.url,
+      url: httpGateway.url,
       path: '/v1/models',
       headers: { authorization: `Bearer ${wrongToken}` },
       forwardedFor: { kind: 'failing', usesPerAddress: 10 },
@@ -274,9 +288,9 @@ async function main() {
   }
   if (selected.has('blocked')) {
     const blocked = blockedSources(settings.blockedAddresses);
-    await blockAll(gateway.url, blocked, wrongToken);
+    await blockAll(httpGateway.url, blocked, wrongToken);
     const reference = await againstBaseline('blocked', {
-      url: gateway.url,
+      url: httpGateway.url,
       path: '/v1/models',
       headers: { authorization: `Bearer ${wrongToken}` },
       forwardedFor: { kind: 'cycle', addresses: blocked },
@@ -294,7 +308,7 @@ async function main() {
     const label = stream ? 'streaming' : 'non-streaming';
     const direct = spec({ url: upstream?.url, path: '/v1/chat/completions', method: 'POST', headers: chatHeaders, body: chatBody(stream), pid: upstream?.pid });
     if (selected.has(`chat${suffix}`)) {
-      const through = spec({ url: gateway.url, path: '/v1/chat/completions', method: 'POST', headers: chatHeaders, body: chatBody(stream), pid: gateway.pid });
+      const through = spec({ url: httpGateway.url, path: '/v1/chat/completions', method: 'POST', headers: chatHeaders, body: chatBody(stream), pid: httpGateway.pid });
       const { reference, target } = await measurePair(direct, through);
       results[`chat${suffix}-direct`] = reference;
       results[`chat${suffix}`] = target;
@@ -323,8 +337,9 @@ async function main() {
         OTEL_TRACES_SAMPLER_ARG: '0.1',
       },
     });
-    // Against the untraced gateway's bearer row, measured again in alternation with this one.
-    const untraced = spec({ url: gateway.url, path: '/v1/models', headers: success(token), pid: gateway.pid });
+    // Against an untraced gateway started beside it: both have served this row's requests only.
+    const plain = await startGateway({ name: 'gateway-untraced', workDir, env: gatewayEnv });
+    const untraced = spec({ url: plain.url, path: '/v1/models', headers: success(token), pid: plain.pid });
     const { reference, target } = await measurePair(untraced, spec({ url: traced.url, path: '/v1/models', headers: success(token), pid: traced.pid }));
     results.tracing = target;
     await sleep(args.quick ? 200 : 1_000);
@@ -334,9 +349,11 @@ async function main() {
       details: { otlpExports: exports },
     });
     await traced.stop();
+    await plain.stop();
     await sink.stop();
   }
 
+  await httpGateway?.stop();
   await gateway?.stop();
   await upstream?.stop();
   await redis?.stop();
