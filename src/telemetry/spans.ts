@@ -3,6 +3,7 @@ import {
   INVALID_SPAN_CONTEXT,
   ProxyTracerProvider,
   ROOT_CONTEXT,
+  SamplingDecision,
   SpanKind,
   SpanStatusCode,
   context as otelContext,
@@ -10,10 +11,12 @@ import {
   trace,
   type Attributes,
   type Context,
+  type Sampler,
   type Span,
 } from '@opentelemetry/api';
 import type { AuthContext, AuthOutcome } from '../auth/types.js';
 import { PRODUCT_NAME, VERSION } from '../version.js';
+import { LeanSpan, type LeanSpanSetup } from './LeanSpan.js';
 import { runAcrossAwaits, runSynchronously } from './syncScopes.js';
 
 /**
@@ -73,8 +76,24 @@ export function startRequestSpan(method: string, route: string, headers: Incomin
 
 function startSpanIn(parent: Context, method: string, route: string): RequestSpan {
   const attributes = { 'http.request.method': method, 'url.path': route, 'http.route': route };
+  const lean = leanSpans && startLeanChild(leanSpans, parent, `${method} ${route}`, attributes);
+  if (lean) return lean;
   const span = tracer.startSpan(`${method} ${route}`, { kind: SpanKind.SERVER, attributes }, parent);
   return { span, context: span.isRecording() ? trace.setSpan(parent, span) : undefined };
+}
+
+/**
+ * The SERVER span of a request that continues a caller's sampled trace, as a LeanSpan; undefined when the
+ * SDK's span is needed (no valid parent, not sampled, or a sampler that adds a trace state or attributes).
+ */
+function startLeanChild(setup: LeanSpanSetup, parent: Context, name: string, attributes: Attributes): RequestSpan | undefined {
+  const parentSpanContext = trace.getSpanContext(parent);
+  if (!rootSampling || !parentSpanContext || !trace.isSpanContextValid(parentSpanContext)) return undefined;
+  const { traceId } = parentSpanContext;
+  const decision = rootSampling.sampler.shouldSample(parent, traceId, name, SpanKind.SERVER, attributes, []);
+  if (decision.decision !== SamplingDecision.RECORD_AND_SAMPLED || decision.traceState || decision.attributes) return undefined;
+  const span = new LeanSpan(setup, name, SpanKind.SERVER, traceId, parentSpanContext, attributes);
+  return { span, context: trace.setSpan(parent, span) };
 }
 
 /**
@@ -87,6 +106,11 @@ function startSpanIn(parent: Context, method: string, route: string): RequestSpa
 function startRootSpan(root: RootSampling, method: string, route: string): RequestSpan {
   const traceId = root.drawRoot();
   if (traceId === undefined) return UNSAMPLED_ROOT;
+  if (leanSpans) {
+    const attributes = { 'http.request.method': method, 'url.path': route, 'http.route': route };
+    const span = new LeanSpan(leanSpans, `${method} ${route}`, SpanKind.SERVER, traceId, undefined, attributes);
+    return { span, context: trace.setSpan(ROOT_CONTEXT, span) };
+  }
   root.ids.useNext(traceId);
   try {
     return startSpanIn(ROOT_CONTEXT, method, route);
@@ -100,12 +124,16 @@ export interface RootSampling {
   /** A new trace id when the sampler keeps a request without a parent; undefined when it drops it. */
   drawRoot(): string | undefined;
   readonly ids: { useNext(traceId: string | undefined): void };
+  readonly sampler: Sampler;
 }
 
 let rootSampling: RootSampling | undefined;
+/** Set when the hot path's spans can be LeanSpans (telemetry/tracing.ts decides). */
+let leanSpans: LeanSpanSetup | undefined;
 
-export function sampleRootsWith(sampling: RootSampling | undefined): void {
+export function sampleRootsWith(sampling: RootSampling | undefined, lean?: LeanSpanSetup): void {
   rootSampling = sampling;
+  leanSpans = sampling && lean;
 }
 
 const UNSAMPLED_ROOT: RequestSpan = Object.freeze({ span: NON_RECORDING_SPAN, context: undefined });
@@ -181,7 +209,7 @@ export function withSpan<T>(name: string, attributes: Attributes, fn: (span: Spa
   // Most of what tracing costs per request at a 0.1 ratio, and all it costs when off.
   const skipped = skippableSpan();
   if (skipped) return fn(skipped);
-  return tracer.startActiveSpan(name, { attributes }, (span) => {
+  return startActiveSpan(name, attributes, (span) => {
     let result: T;
     try {
       result = fn(span);
@@ -206,6 +234,14 @@ export function withSpan<T>(name: string, attributes: Attributes, fn: (span: Spa
     span.end();
     return result;
   });
+}
+
+/** A child of the active span, active while fn runs: a LeanSpan under a LeanSpan, the SDK's span otherwise. */
+function startActiveSpan<T>(name: string, attributes: Attributes, fn: (span: Span) => T): T {
+  const parent = trace.getActiveSpan();
+  if (!(parent instanceof LeanSpan)) return tracer.startActiveSpan(name, { attributes }, fn);
+  const span = parent.child(name, SpanKind.INTERNAL, attributes);
+  return otelContext.with(trace.setSpan(otelContext.active(), span), fn, undefined, span);
 }
 
 /** An event on the current span (rate-limit decisions, pairing steps); nothing when no span is active. */

@@ -1,7 +1,10 @@
 import { register } from 'node:module';
 import type { FastifyOtelInstrumentation } from '@fastify/otel';
+import { trace } from '@opentelemetry/api';
 import type { NodeSDK } from '@opentelemetry/sdk-node';
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
+import { PRODUCT_NAME, VERSION } from '../version.js';
+import { leanSpanSetupFor } from './LeanSpan.js';
 import { envString } from './otelEnv.js';
 import { sampleRootsWith } from './spans.js';
 import { useSyncScopes } from './syncScopes.js';
@@ -103,7 +106,10 @@ export async function startTracing(options: TracingOptions): Promise<Tracing> {
   });
   sdk.start();
   fastifyInstrumentation = instrumentation;
-  sampleRootsWith(rootSampling);
+  // The fast lane's own spans skip the SDK's span machinery when the SDK would add nothing to them: the
+  // default export (our processor is the only one) and default span limits (LeanSpan).
+  const lean = spanProcessor && leanSpanSetupFor(trace.getTracer(PRODUCT_NAME, VERSION), spanProcessor, () => rootSampling.ids.generateSpanId());
+  sampleRootsWith(rootSampling, lean);
   useSyncScopes(contextManager);
   let stopping: Promise<void> | undefined;
   return {
