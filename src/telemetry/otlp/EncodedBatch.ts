@@ -10,6 +10,25 @@ type Scope = ReadableSpan['instrumentationScope'];
 const INITIAL_SCOPE_BYTES = 8 * 1024;
 
 /**
+ * Scope buffers of batches already assembled into their request, for the batches after them: a new buffer
+ * for every batch cost a zeroed allocation and four grow-and-copy steps (8 → 128 KiB) an export, the
+ * largest items of the encoder's profile. At most a few, none over 1 MiB (a one-off huge batch is not kept).
+ */
+const spareBuffers: ProtobufBuffer[] = [];
+const MAX_SPARE_BUFFERS = 4;
+const MAX_SPARE_BYTES = 1024 * 1024;
+
+function scopeBuffer(): ProtobufBuffer {
+  return spareBuffers.pop() ?? new ProtobufBuffer(INITIAL_SCOPE_BYTES);
+}
+
+function recycle(buffer: ProtobufBuffer): void {
+  if (spareBuffers.length >= MAX_SPARE_BUFFERS || buffer.bytes.length > MAX_SPARE_BYTES) return;
+  buffer.pos = 0;
+  spareBuffers.push(buffer);
+}
+
+/**
  * Spans waiting for export, kept as their OTLP/protobuf bytes rather than as span objects: each is encoded
  * when it ends and then dropped, so finished spans die young instead of waiting for the export in the heap
  * (where V8 would soon allocate every span in old space). Grouped by resource and scope as the SDK's
@@ -18,8 +37,11 @@ const INITIAL_SCOPE_BYTES = 8 * 1024;
 export class EncodedBatch {
   count = 0;
   private readonly byResource = new Map<Resource, Map<Scope, ProtobufBuffer>>();
+  /** The request, once assembled: the scope buffers have gone back to the spares then. */
+  private request: Uint8Array | undefined;
 
   add(span: ReadableSpan): void {
+    if (this.request) throw new Error('EncodedBatch: a span added after the request was assembled');
     let byScope = this.byResource.get(span.resource);
     if (!byScope) {
       byScope = new Map();
@@ -27,7 +49,7 @@ export class EncodedBatch {
     }
     let spans = byScope.get(span.instrumentationScope);
     if (!spans) {
-      spans = new ProtobufBuffer(INITIAL_SCOPE_BYTES);
+      spans = scopeBuffer();
       byScope.set(span.instrumentationScope, spans);
     }
     encodeScopeSpansEntry(spans, span);
@@ -43,8 +65,9 @@ export class EncodedBatch {
     return pending;
   }
 
-  /** The ExportTraceServiceRequest message. */
+  /** The ExportTraceServiceRequest message (assembled once; the same bytes if asked again). */
   encodeRequest(): Uint8Array {
+    if (this.request) return this.request;
     let size = 1024;
     for (const byScope of this.byResource.values()) for (const spans of byScope.values()) size += spans.pos + 256;
     const out = new ProtobufBuffer(size);
@@ -69,6 +92,9 @@ export class EncodedBatch {
       }
       out.endLength(resourceAt);
     }
-    return out.finish();
+    this.request = out.finish();
+    for (const byScope of this.byResource.values()) for (const spans of byScope.values()) recycle(spans);
+    this.byResource.clear();
+    return this.request;
   }
 }

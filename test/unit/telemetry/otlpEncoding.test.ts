@@ -4,7 +4,7 @@ import { ROOT_CONTEXT, SamplingDecision, SpanKind, SpanStatusCode, createTraceSt
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resources, tracing } from '@opentelemetry/sdk-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { EncodedBatch } from '../../../src/telemetry/otlp/EncodedBatch.js';
+import { EncodedBatch } from '../../../src/telemetry/otlp/EncodedBatch.js';
 import { DEFAULT_BATCH_LIMITS, EncodingSpanProcessor, type BatchExporter, type BatchLimits } from '../../../src/telemetry/otlp/EncodingSpanProcessor.js';
 import { batchLimitsFromEnv, otlpProtobufSpanProcessor, wantsOtlpProtobuf } from '../../../src/telemetry/otlp/otlpSpanExport.js';
 
@@ -93,6 +93,24 @@ describe('OTLP/protobuf span encoding', () => {
     expect(exporter.counts).toEqual([3, 3, 3, 1]);
     const expected = [0, 3, 6, 9].map((from) => ProtobufTraceSerializer.serializeRequest(spans.slice(from, from + 3)));
     expect(exporter.requests.map((bytes) => Buffer.from(bytes).toString('hex'))).toEqual(expected.map((bytes) => Buffer.from(bytes!).toString('hex')));
+  });
+
+  it('assembles a batch once: the same bytes if asked again (a retry), no span added after, its buffers reused by the next', () => {
+    const { provider, finished } = providerWith(new EncodingSpanProcessor(capturingExporter(), { ...DEFAULT_BATCH_LIMITS, maxQueueSize: 0 }));
+    makeSpans(provider);
+    const [first, second] = [finished().slice(0, 3), finished().slice(3)];
+    const batch = new EncodedBatch();
+    for (const span of first) batch.add(span);
+    const request = batch.encodeRequest();
+    const copy = Buffer.from(request);
+    expect(batch.encodeRequest()).toBe(request);
+    expect(() => batch.add(second[0]!)).toThrow(/after the request was assembled/);
+    // The next batch writes into the first one's scope buffer; the first request's bytes stay as they were.
+    const next = new EncodedBatch();
+    for (const span of second) next.add(span);
+    expect(Buffer.from(next.encodeRequest())).toEqual(Buffer.from(ProtobufTraceSerializer.serializeRequest(second)!));
+    expect(Buffer.from(request)).toEqual(copy);
+    expect(copy).toEqual(Buffer.from(ProtobufTraceSerializer.serializeRequest(first)!));
   });
 
   it('leaves out spans that record but are not sampled', async () => {
