@@ -8,7 +8,8 @@
 // Without --forwarded-for the requests come from loopback with a loopback Host, so the gateway answers them with
 // the loopback method (auth.allowLoopback, on by default); --forwarded-for sends what the `npm run bench` rows send
 // (X-Forwarded-For from a trusted proxy at 127.0.0.1), which the bearer token (or the device token) answers.
-// Variants: off (no tracing), r0 (tracing on, ratio 0: nothing sampled), r01 (ratio 0.1), on (always_on),
+// Variants: off (no tracing), r0 (tracing on, ratio 0: nothing sampled), r01 (ratio 0.1), r01-noexport (ratio 0.1,
+// every span dropped at the processor), on (always_on),
 // device (off, with a paired device's token instead of the gateway token), baseline (the bare fastify server
 // of `npm run bench`, the same requests).
 // Each gateway runs under callgrind with instrumentation off; N warm-up requests, then instrumentation on
@@ -40,6 +41,8 @@ const VARIANTS = {
   off: { env: {} },
   r0: { env: traced('parentbased_traceidratio', '0') },
   r01: { env: traced('parentbased_traceidratio', '0.1') },
+  // Ratio 0.1 with every span dropped at the processor: the spans' own cost without encoding and export.
+  'r01-noexport': { env: { ...traced('parentbased_traceidratio', '0.1'), OTEL_BSP_MAX_QUEUE_SIZE: '0' } },
   on: { env: traced('always_on', '') },
   device: { env: {}, device: true },
   baseline: { baseline: true },
@@ -50,7 +53,7 @@ try {
     if (!VARIANTS[name]) throw new Error(`unknown variant "${name}"; known: ${Object.keys(VARIANTS).join(', ')}`);
     const perRequest = await measure(name, VARIANTS[name]);
     const format = (count) => Math.round(count).toLocaleString('en-US').padStart(9);
-    console.log(`${name.padEnd(8)} ${format(perRequest.main)} instructions a request on the main thread, ${format(perRequest.all)} on all threads (node ${process.version})`);
+    console.log(`${name.padEnd(12)} ${format(perRequest.main)} instructions a request on the main thread, ${format(perRequest.all)} on all threads (node ${process.version})`);
   }
 } finally {
   await sink.stop();
