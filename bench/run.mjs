@@ -25,6 +25,7 @@ const { values: args } = parseArgs({
 
 const FULL = {
   timing: { warmupSeconds: 2, runSeconds: 4 },
+  pairRetries: 2,
   connections: 50,
   idleSessions: 10_000,
   handshakeMs: 4_000,
@@ -33,6 +34,7 @@ const FULL = {
 };
 const QUICK = {
   timing: { warmupSeconds: 0.3, runSeconds: 0.5 },
+  pairRetries: 1,
   connections: 10,
   idleSessions: 200,
   handshakeMs: 500,
@@ -194,6 +196,8 @@ async function main() {
   // bare fastify baseline has served one kind of request only. Like with like; bearer-after-ws shows the other.
   const httpGateway = needsHttpGateway ? await startGateway({ name: 'gateway-http', env: gatewayEnv, workDir, nodeOptions }) : undefined;
   const { timing, connections } = settings;
+  // Pairs measured while the box changed speed are measured once more, at most this often a run (httpLoad.mjs).
+  const pairRetries = { left: settings.pairRetries };
   const spec = (fields) => ({ timing, connections, expectStatus: 200, ...fields });
   // Every row against the baseline re-measures it in alternation with the row (bench/README.md "Ratios").
   let baseline;
@@ -211,7 +215,7 @@ async function main() {
     // its own copy of a rotation: each side counts the addresses it has taken
     const forwardedFor = fields.forwardedFor && { ...fields.forwardedFor };
     const reference = { ...baselineSpec, headers: fields.headers ?? baselineSpec.headers, forwardedFor };
-    const { reference: measured, target } = await measurePair(reference, spec({ pid: httpGateway?.pid, ...fields }));
+    const { reference: measured, target } = await measurePair(reference, spec({ pid: httpGateway?.pid, ...fields }), pairRetries);
     results[id] = target;
     return measured;
   };
@@ -309,7 +313,7 @@ async function main() {
     const direct = spec({ url: upstream?.url, path: '/v1/chat/completions', method: 'POST', headers: chatHeaders, body: chatBody(stream), pid: upstream?.pid });
     if (selected.has(`chat${suffix}`)) {
       const through = spec({ url: httpGateway.url, path: '/v1/chat/completions', method: 'POST', headers: chatHeaders, body: chatBody(stream), pid: httpGateway.pid });
-      const { reference, target } = await measurePair(direct, through);
+      const { reference, target } = await measurePair(direct, through, pairRetries);
       results[`chat${suffix}-direct`] = reference;
       results[`chat${suffix}`] = target;
     } else if (selected.has(`chat${suffix}-direct`)) {
@@ -340,7 +344,7 @@ async function main() {
     // Against an untraced gateway started beside it: both have served this row's requests only.
     const plain = await startGateway({ name: 'gateway-untraced', workDir, env: gatewayEnv });
     const untraced = spec({ url: plain.url, path: '/v1/models', headers: success(token), pid: plain.pid });
-    const { reference, target } = await measurePair(untraced, spec({ url: traced.url, path: '/v1/models', headers: success(token), pid: traced.pid }));
+    const { reference, target } = await measurePair(untraced, spec({ url: traced.url, path: '/v1/models', headers: success(token), pid: traced.pid }), pairRetries);
     results.tracing = target;
     await sleep(args.quick ? 200 : 1_000);
     const exports = (await (await fetch(sink.url)).json()).exports;

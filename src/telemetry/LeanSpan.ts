@@ -102,6 +102,7 @@ export class LeanSpan implements Span, ReadableSpan {
     return !this.done;
   }
 
+  /** Values come from the gateway's own code (methods, routes, addresses, outcomes), typed: no sanitizing. */
   setAttribute(key: string, value: AttributeValue | undefined): this {
     if (value != null && key.length > 0 && !this.done) this.attributes[key] = value;
     return this;
