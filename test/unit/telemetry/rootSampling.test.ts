@@ -1,6 +1,6 @@
 import { ROOT_CONTEXT, SamplingDecision, SpanKind, propagation, trace, type Attributes, type Context, type Sampler } from '@opentelemetry/api';
 import { core, resources, tracing } from '@opentelemetry/sdk-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PresetTraceIdGenerator, rootSamplingFromEnv, samplerFromEnv } from '../../../src/telemetry/rootSampling.js';
 import { sampleRootsWith, startRequestSpan } from '../../../src/telemetry/spans.js';
 
@@ -60,6 +60,19 @@ describe('PresetTraceIdGenerator', () => {
     expect(next).toMatch(/^[0-9a-f]{32}$/);
     expect(next).not.toBe('4bf92f3577b34da6a3ce929d0e0e4736');
     expect(ids.generateSpanId()).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it('writes ids as the SDK does: each 32-bit word big-endian, two lowercase hex digits a byte, never all zero', () => {
+    const words = [0x0a1b2c3d, 0xff00ee01, 0x00000000, 0x80000009, 0, 0];
+    const random = vi.spyOn(Math, 'random').mockImplementation(() => (words.shift() ?? 0) / 2 ** 32);
+    try {
+      const root = rootSamplingFromEnv({ OTEL_TRACES_SAMPLER: 'always_on' });
+      expect(root.drawRoot()).toBe('0a1b2c3dff00ee010000000080000009');
+      expect(root.ids.generateSpanId()).toBe('0000000000000001');
+      expect(root.ids.generateTraceId()).toBe('00000000000000000000000000000001');
+    } finally {
+      random.mockRestore();
+    }
   });
 });
 
