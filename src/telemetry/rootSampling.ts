@@ -65,8 +65,9 @@ function ratioFromEnv(env: NodeJS.ProcessEnv): number {
 }
 
 /**
- * Random ids as the SDK's generator makes them, with one trace id that can be handed in: the fast lane draws a root request's trace
- * id and only for a request the sampler keeps has the SDK make the span, with that same id.
+ * Random ids as the SDK's generator makes them, with one trace id that can be handed in: the fast lane draws
+ * a root request's trace id and only for a request the sampler keeps has the SDK make the span, with that
+ * same id (when its spans are not LeanSpans).
  */
 export class PresetTraceIdGenerator implements tracing.IdGenerator {
   private preset: string | undefined;

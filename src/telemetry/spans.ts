@@ -75,11 +75,16 @@ export function startRequestSpan(method: string, route: string, headers: Incomin
 }
 
 function startSpanIn(parent: Context, method: string, route: string): RequestSpan {
-  const attributes = { 'http.request.method': method, 'url.path': route, 'http.route': route };
+  const attributes = requestAttributes(method, route);
   const lean = leanSpans && startLeanChild(leanSpans, parent, `${method} ${route}`, attributes);
   if (lean) return lean;
   const span = tracer.startSpan(`${method} ${route}`, { kind: SpanKind.SERVER, attributes }, parent);
   return { span, context: span.isRecording() ? trace.setSpan(parent, span) : undefined };
+}
+
+/** The SERVER span's attributes at its start, as @fastify/otel sets them for fastify's routes. */
+function requestAttributes(method: string, route: string): Attributes {
+  return { 'http.request.method': method, 'url.path': route, 'http.route': route };
 }
 
 /**
@@ -107,8 +112,7 @@ function startRootSpan(root: RootSampling, method: string, route: string): Reque
   const traceId = root.drawRoot();
   if (traceId === undefined) return UNSAMPLED_ROOT;
   if (leanSpans) {
-    const attributes = { 'http.request.method': method, 'url.path': route, 'http.route': route };
-    const span = new LeanSpan(leanSpans, `${method} ${route}`, SpanKind.SERVER, traceId, undefined, attributes);
+    const span = new LeanSpan(leanSpans, `${method} ${route}`, SpanKind.SERVER, traceId, undefined, requestAttributes(method, route));
     return { span, context: trace.setSpan(ROOT_CONTEXT, span) };
   }
   root.ids.useNext(traceId);
