@@ -101,7 +101,7 @@ function threadCpuUs(pid) {
       continue; // the thread ended
     }
     const name = tid === String(pid) ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+    const fields = fieldsAfterName(stat);
     groups[name] ??= { user: 0, system: 0 };
     groups[name].user += Number(fields[11]) * CLOCK_TICK_US;
     groups[name].system += Number(fields[12]) * CLOCK_TICK_US;
@@ -109,11 +109,16 @@ function threadCpuUs(pid) {
   return groups;
 }
 
+/** The fields of a /proc stat line after `pid (name)`: [7] minflt, [11] utime, [12] stime (clock ticks). */
+function fieldsAfterName(stat) {
+  return stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+}
+
 function minorFaults(pid) {
-  return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[7]);
+  return Number(fieldsAfterName(readFileSync(`/proc/${pid}/stat`, 'utf8'))[7]);
 }
 
 function cpuUs(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const fields = fieldsAfterName(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   return (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_US;
 }

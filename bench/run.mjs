@@ -25,7 +25,6 @@ const { values: args } = parseArgs({
 
 const FULL = {
   timing: { warmupSeconds: 2, runSeconds: 4 },
-  pairRetries: 1,
   connections: 50,
   idleSessions: 10_000,
   handshakeMs: 4_000,
@@ -34,7 +33,6 @@ const FULL = {
 };
 const QUICK = {
   timing: { warmupSeconds: 0.3, runSeconds: 0.5 },
-  pairRetries: 1,
   connections: 10,
   idleSessions: 200,
   handshakeMs: 500,
@@ -196,8 +194,8 @@ async function main() {
   // bare fastify baseline has served one kind of request only. Like with like; bearer-after-ws shows the other.
   const httpGateway = needsHttpGateway ? await startGateway({ name: 'gateway-http', env: gatewayEnv, workDir, nodeOptions }) : undefined;
   const { timing, connections } = settings;
-  // Pairs measured while the box changed speed are measured once more, at most this often a run (httpLoad.mjs).
-  const pairRetries = { left: settings.pairRetries };
+  // A pair measured while the box changed speed is measured once more, once a run (httpLoad.mjs measurePair).
+  const pairRetries = { left: 1 };
   const spec = (fields) => ({ timing, connections, expectStatus: 200, ...fields });
   // Every row against the baseline re-measures it in alternation with the row (bench/README.md "Ratios").
   let baseline;

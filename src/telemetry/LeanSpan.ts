@@ -183,7 +183,9 @@ export class LeanSpan implements Span, ReadableSpan {
 
 /**
  * [seconds, nanoseconds] of epoch milliseconds plus an offset, as the SDK's millisToHrTime and addHrTimes
- * compute them (each part rounded to whole nanoseconds, then carried).
+ * compute them (each part rounded to whole nanoseconds, then carried). Written here rather than imported from
+ * the SDK's core: spans.ts loads this module with tracing off too, where no SDK module is loaded
+ * (telemetry/tracing.ts imports them on demand).
  */
 function millisToHrTime(epochMillis: number, offsetMillis = 0): HrTime {
   const [seconds, nanos] = split(epochMillis);
