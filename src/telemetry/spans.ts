@@ -17,6 +17,7 @@ import {
 import type { AuthContext, AuthOutcome } from '../auth/types.js';
 import { PRODUCT_NAME, VERSION } from '../version.js';
 import { LeanSpan, type LeanSpanSetup } from './LeanSpan.js';
+import { SpanOnlyContext } from './SpanOnlyContext.js';
 import { runAcrossAwaits, runSynchronously } from './syncScopes.js';
 
 /**
@@ -79,7 +80,7 @@ function startSpanIn(parent: Context, method: string, route: string): RequestSpa
   const lean = leanSpans && startLeanChild(leanSpans, parent, `${method} ${route}`, attributes);
   if (lean) return lean;
   const span = tracer.startSpan(`${method} ${route}`, { kind: SpanKind.SERVER, attributes }, parent);
-  return { span, context: span.isRecording() ? trace.setSpan(parent, span) : undefined };
+  return { span, context: span.isRecording() ? new SpanOnlyContext(span, parent) : undefined };
 }
 
 /** The SERVER span's attributes at its start, as @fastify/otel sets them for fastify's routes. */
@@ -98,7 +99,7 @@ function startLeanChild(setup: LeanSpanSetup, parent: Context, name: string, att
   const decision = rootSampling.sampler.shouldSample(parent, traceId, name, SpanKind.SERVER, attributes, []);
   if (decision.decision !== SamplingDecision.RECORD_AND_SAMPLED || decision.traceState || decision.attributes) return undefined;
   const span = new LeanSpan(setup, name, SpanKind.SERVER, traceId, parentSpanContext, attributes);
-  return { span, context: trace.setSpan(parent, span) };
+  return { span, context: new SpanOnlyContext(span, parent) };
 }
 
 /**
@@ -113,7 +114,7 @@ function startRootSpan(root: RootSampling, method: string, route: string): Reque
   if (traceId === undefined) return UNSAMPLED_ROOT;
   if (leanSpans) {
     const span = new LeanSpan(leanSpans, `${method} ${route}`, SpanKind.SERVER, traceId, undefined, requestAttributes(method, route));
-    return { span, context: trace.setSpan(ROOT_CONTEXT, span) };
+    return { span, context: new SpanOnlyContext(span, ROOT_CONTEXT) };
   }
   root.ids.useNext(traceId);
   try {
@@ -245,7 +246,7 @@ function startActiveSpan<T>(name: string, attributes: Attributes, fn: (span: Spa
   const parent = trace.getActiveSpan();
   if (!(parent instanceof LeanSpan)) return tracer.startActiveSpan(name, { attributes }, fn);
   const span = parent.child(name, SpanKind.INTERNAL, attributes);
-  return otelContext.with(trace.setSpan(otelContext.active(), span), fn, undefined, span);
+  return otelContext.with(new SpanOnlyContext(span, otelContext.active()), fn, undefined, span);
 }
 
 /** An event on the current span (rate-limit decisions, pairing steps); nothing when no span is active. */
