@@ -51,7 +51,7 @@ describe('SpanOnlyContext', () => {
   });
 });
 
-describe('the fast lane\u2019s request contexts', () => {
+describe('request contexts of the fast lane', () => {
   const root = rootSamplingFromEnv({ OTEL_TRACES_SAMPLER: 'always_on' });
   const processor: tracing.SpanProcessor = { onStart() {}, onEnd() {}, forceFlush: async () => {}, shutdown: async () => {} };
   const provider = new tracing.BasicTracerProvider({ sampler: root.sampler, idGenerator: root.ids, spanProcessors: [processor] });
@@ -64,7 +64,7 @@ describe('the fast lane\u2019s request contexts', () => {
   it.each([
     ['lean spans', true],
     ['SDK spans', false],
-  ])('are SpanOnlyContexts with %s, not the API\u2019s BaseContext (which V8 pretenures: bench/README "Eleventh round")', (_, useLean) => {
+  ])('are SpanOnlyContexts with %s, not the API BaseContext (which V8 pretenures: bench/README "Eleventh round")', (_, useLean) => {
     const lean = useLean ? leanSpanSetupFor(provider.getTracer(PRODUCT_NAME, VERSION), processor, () => root.ids.generateSpanId()) : undefined;
     sampleRootsWith(root, lean);
     const request = startRequestSpan('GET', '/v1/models', {});
