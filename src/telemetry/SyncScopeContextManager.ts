@@ -1,5 +1,6 @@
-import type { Context } from '@opentelemetry/api';
+import { ROOT_CONTEXT, type Context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { LIGHT_ROOT } from './LightContext.js';
 import type { SyncScopes } from './syncScopes.js';
 
 /**
@@ -21,8 +22,10 @@ export class SyncScopeContextManager extends AsyncLocalStorageContextManager imp
   private scoped: Context | undefined;
   private asyncUsed = false;
 
+  /** With no context active: LIGHT_ROOT, so that the contexts made from it are not the API's BaseContext. */
   override active(): Context {
-    return this.scoped ?? super.active();
+    const active = this.scoped ?? super.active();
+    return active === ROOT_CONTEXT ? LIGHT_ROOT : active;
   }
 
   override with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(

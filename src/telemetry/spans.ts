@@ -2,7 +2,6 @@ import type { IncomingHttpHeaders } from 'node:http';
 import {
   INVALID_SPAN_CONTEXT,
   ProxyTracerProvider,
-  ROOT_CONTEXT,
   SamplingDecision,
   SpanKind,
   SpanStatusCode,
@@ -17,7 +16,7 @@ import {
 import type { AuthContext, AuthOutcome } from '../auth/types.js';
 import { PRODUCT_NAME, VERSION } from '../version.js';
 import { LeanSpan, type LeanSpanSetup } from './LeanSpan.js';
-import { SpanOnlyContext } from './SpanOnlyContext.js';
+import { LIGHT_ROOT } from './LightContext.js';
 import { runAcrossAwaits, runSynchronously } from './syncScopes.js';
 
 /**
@@ -71,8 +70,8 @@ export interface RequestSpan {
  */
 export function startRequestSpan(method: string, route: string, headers: IncomingHttpHeaders): RequestSpan | undefined {
   if (tracingOff()) return undefined;
-  if (carriesTraceContext(headers)) return startSpanIn(propagation.extract(ROOT_CONTEXT, headers), method, route);
-  return rootSampling ? startRootSpan(rootSampling, method, route) : startSpanIn(ROOT_CONTEXT, method, route);
+  if (carriesTraceContext(headers)) return startSpanIn(propagation.extract(LIGHT_ROOT, headers), method, route);
+  return rootSampling ? startRootSpan(rootSampling, method, route) : startSpanIn(LIGHT_ROOT, method, route);
 }
 
 function startSpanIn(parent: Context, method: string, route: string): RequestSpan {
@@ -80,7 +79,7 @@ function startSpanIn(parent: Context, method: string, route: string): RequestSpa
   const lean = leanSpans && startLeanChild(leanSpans, parent, `${method} ${route}`, attributes);
   if (lean) return lean;
   const span = tracer.startSpan(`${method} ${route}`, { kind: SpanKind.SERVER, attributes }, parent);
-  return { span, context: span.isRecording() ? new SpanOnlyContext(span, parent) : undefined };
+  return { span, context: span.isRecording() ? trace.setSpan(parent, span) : undefined };
 }
 
 /** The SERVER span's attributes at its start, as @fastify/otel sets them for fastify's routes. */
@@ -99,7 +98,7 @@ function startLeanChild(setup: LeanSpanSetup, parent: Context, name: string, att
   const decision = rootSampling.sampler.shouldSample(parent, traceId, name, SpanKind.SERVER, attributes, []);
   if (decision.decision !== SamplingDecision.RECORD_AND_SAMPLED || decision.traceState || decision.attributes) return undefined;
   const span = new LeanSpan(setup, name, SpanKind.SERVER, traceId, parentSpanContext, attributes);
-  return { span, context: new SpanOnlyContext(span, parent) };
+  return { span, context: trace.setSpan(parent, span) };
 }
 
 /**
@@ -114,11 +113,11 @@ function startRootSpan(root: RootSampling, method: string, route: string): Reque
   if (traceId === undefined) return UNSAMPLED_ROOT;
   if (leanSpans) {
     const span = new LeanSpan(leanSpans, `${method} ${route}`, SpanKind.SERVER, traceId, undefined, requestAttributes(method, route));
-    return { span, context: new SpanOnlyContext(span, ROOT_CONTEXT) };
+    return { span, context: trace.setSpan(LIGHT_ROOT, span) };
   }
   root.ids.useNext(traceId);
   try {
-    return startSpanIn(ROOT_CONTEXT, method, route);
+    return startSpanIn(LIGHT_ROOT, method, route);
   } finally {
     root.ids.useNext(undefined);
   }
@@ -246,7 +245,7 @@ function startActiveSpan<T>(name: string, attributes: Attributes, fn: (span: Spa
   const parent = trace.getActiveSpan();
   if (!(parent instanceof LeanSpan)) return tracer.startActiveSpan(name, { attributes }, fn);
   const span = parent.child(name, SpanKind.INTERNAL, attributes);
-  return otelContext.with(new SpanOnlyContext(span, otelContext.active()), fn, undefined, span);
+  return otelContext.with(trace.setSpan(otelContext.active(), span), fn, undefined, span);
 }
 
 /** An event on the current span (rate-limit decisions, pairing steps); nothing when no span is active. */
