@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { startGateway, startNodeServer, startRedis } from './lib/processes.mjs';
+import { chooseVariants, tracingVariants } from './lib/tracingVariants.mjs';
 
 const { values: args, positionals } = parseArgs({ options: { rounds: { type: 'string', default: '3' } }, allowPositionals: true });
 const chosen = positionals.length > 0 ? positionals : ['off', 'als', 'r01-noexport', 'r01'];
@@ -22,22 +23,15 @@ const sink = await startNodeServer({ name: 'otlp-sink', script: 'otlpSink.mjs', 
 // An --import that runs one empty AsyncLocalStorage context: Node 20 keeps its async hook on from then on.
 const alsModule = join(workDir, 'als.mjs');
 writeFileSync(alsModule, "import { AsyncLocalStorage } from 'node:async_hooks';\nnew AsyncLocalStorage().run({}, () => {});\n");
-const traced = (ratio, extra = {}) => ({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: ratio, ...extra } });
 const VARIANTS = {
-  off: {},
+  ...tracingVariants(sink.url),
   als: { nodeOptions: ['--import', alsModule] },
-  r0: traced('0'),
-  r01: traced('0.1'),
-  'r01-noexport': traced('0.1', { OTEL_BSP_MAX_QUEUE_SIZE: '0' }),
-  on: traced('1'),
 };
 const CLOCK_TICK_US = 10_000; // USER_HZ = 100 on Linux
 
 const gateways = [];
 try {
-  for (const name of chosen) {
-    const variant = VARIANTS[name];
-    if (!variant) throw new Error(`unknown variant "${name}"; known: ${Object.keys(VARIANTS).join(', ')}`);
+  for (const [name, variant] of chooseVariants(VARIANTS, chosen)) {
     const env = { OPENCLAW_GATEWAY_TOKEN: token, OPENCLAW_REDIS_URL: redis.url, ...variant.env };
     gateways.push({ name, gateway: await startGateway({ name, workDir, env, nodeOptions: variant.nodeOptions }), cpu: [] });
   }

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { startGateway, startNodeServer, startRedis } from './lib/processes.mjs';
+import { chooseVariants, tracingVariants } from './lib/tracingVariants.mjs';
 
 const { values: args, positionals } = parseArgs({
   options: { rounds: { type: 'string', default: '2' }, 'node-flags': { type: 'string', default: '' } },
@@ -23,15 +24,12 @@ const workDir = mkdtempSync(join(tmpdir(), 'openclaw-gc-'));
 const token = randomBytes(32).toString('hex');
 const redis = await startRedis({ workDir });
 const sink = await startNodeServer({ name: 'otlp-sink', script: 'otlpSink.mjs', workDir });
-const traced = (ratio, extra = {}) => ({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: ratio, ...extra });
-const VARIANTS = { off: {}, r0: traced('0'), r01: traced('0.1'), 'r01-noexport': traced('0.1', { OTEL_BSP_MAX_QUEUE_SIZE: '0' }), on: traced('1') };
 const nodeOptions = ['--trace-gc-nvp', ...args['node-flags'].split(' ').filter(Boolean)];
 
 const gateways = [];
 try {
-  for (const name of chosen) {
-    if (!(name in VARIANTS)) throw new Error(`unknown variant "${name}"; known: ${Object.keys(VARIANTS).join(', ')}`);
-    const env = { OPENCLAW_GATEWAY_TOKEN: token, OPENCLAW_REDIS_URL: redis.url, OPENCLAW_LOG_LEVEL: 'warn', ...VARIANTS[name] };
+  for (const [name, variant] of chooseVariants(tracingVariants(sink.url), chosen)) {
+    const env = { OPENCLAW_GATEWAY_TOKEN: token, OPENCLAW_REDIS_URL: redis.url, OPENCLAW_LOG_LEVEL: 'warn', ...variant.env };
     gateways.push({ name, gateway: await startGateway({ name, workDir, env, nodeOptions }) });
   }
   const load = ({ gateway }, duration) =>

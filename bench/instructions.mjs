@@ -24,6 +24,7 @@ import autocannon from 'autocannon';
 import { CLIENT_IP } from './lib/addresses.mjs';
 import { pairDevice } from './lib/pairing.mjs';
 import { startGateway, startNodeServer, startRedis } from './lib/processes.mjs';
+import { chooseVariants, tracingVariants } from './lib/tracingVariants.mjs';
 
 const { values: args, positionals } = parseArgs({
   options: { requests: { type: 'string', default: '20000' }, 'forwarded-for': { type: 'boolean', default: false } },
@@ -36,22 +37,15 @@ const workDir = mkdtempSync(join(tmpdir(), 'openclaw-instructions-'));
 const token = randomBytes(32).toString('hex');
 const redis = await startRedis({ workDir });
 const sink = await startNodeServer({ name: 'otlp-sink', script: 'otlpSink.mjs', workDir });
-const traced = (sampler, ratio) => ({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_TRACES_SAMPLER: sampler, OTEL_TRACES_SAMPLER_ARG: ratio });
 const VARIANTS = {
-  off: { env: {} },
-  r0: { env: traced('parentbased_traceidratio', '0') },
-  r01: { env: traced('parentbased_traceidratio', '0.1') },
-  // Ratio 0.1 with every span dropped at the processor: the spans' own cost without encoding and export.
-  'r01-noexport': { env: { ...traced('parentbased_traceidratio', '0.1'), OTEL_BSP_MAX_QUEUE_SIZE: '0' } },
-  on: { env: traced('always_on', '') },
+  ...tracingVariants(sink.url),
   device: { env: {}, device: true },
   baseline: { baseline: true },
 };
 
 try {
-  for (const name of chosen) {
-    if (!VARIANTS[name]) throw new Error(`unknown variant "${name}"; known: ${Object.keys(VARIANTS).join(', ')}`);
-    const perRequest = await measure(name, VARIANTS[name]);
+  for (const [name, variant] of chooseVariants(VARIANTS, chosen)) {
+    const perRequest = await measure(name, variant);
     const format = (count) => Math.round(count).toLocaleString('en-US').padStart(9);
     console.log(`${name.padEnd(12)} ${format(perRequest.main)} instructions a request on the main thread, ${format(perRequest.all)} on all threads (node ${process.version})`);
   }
