@@ -176,7 +176,7 @@ async function main() {
   if (selected.has('ws-handshakes')) {
     const runs = [];
     const handshakes = (durationMs, client = 'raw') =>
-      measureHandshakes({ url: gateway.wsUrl, token, concurrency: settings.handshakeConcurrency, durationMs, sources, client });
+      measureHandshakes({ url: gateway.wsUrl, token, concurrency: settings.handshakeConcurrency, durationMs, sources, client, pid: gateway.pid });
     await handshakes(settings.handshakeMs / 2);
     for (let i = 0; i < 2; i++) runs.push(await handshakes(settings.handshakeMs));
     // For reference, the same exchange from ws's own client (costlier on the client side; README "WebSocket").

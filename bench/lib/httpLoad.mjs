@@ -1,10 +1,9 @@
 // HTTP load with autocannon: a warm-up, then two measured runs; the better run is kept. Every run is its own
 // autocannon process (autocannonRun.mjs).
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { REPO_ROOT } from './processes.mjs';
+import { REPO_ROOT, cpuMicros } from './processes.mjs';
 
 const RUNNER = join(REPO_ROOT, 'bench/lib/autocannonRun.mjs');
 const execFileAsync = promisify(execFile);
@@ -93,12 +92,6 @@ function spread(runs) {
 function summarise(runs) {
   const best = runs.reduce((a, b) => (b.rps > a.rps ? b : a));
   return { ...best, runs: runs.map((run) => round(run.rps)), expectedResponses: runs.reduce((sum, run) => sum + run.expected, 0) };
-}
-
-/** utime + stime of a process in µs (from /proc; clock ticks of 10 ms). */
-function cpuMicros(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }
 
 async function once(spec, seconds) {

@@ -188,6 +188,12 @@ export async function redisCommandCounts(port) {
   return counts;
 }
 
+/** utime + stime of a process in µs (from /proc; clock ticks of 10 ms). */
+export function cpuMicros(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
 /** Resident set size of a process in bytes (VmRSS from /proc/<pid>/status). */
 export function rssBytes(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');

@@ -15,6 +15,7 @@ import type { RpcMethod } from './rpc/RpcMethod.js';
 import { acceptConnection, type ConnectionDeps } from './SessionConnection.js';
 import type { SessionRegistry } from './SessionRegistry.js';
 import { startSessionSweep } from './sessionSweep.js';
+import { skipFinishedEnds } from './skipFinishedEnds.js';
 
 export interface WebsocketApiOptions {
   readonly services: GatewayServices;
@@ -75,6 +76,7 @@ export function websocketApi(options: WebsocketApiOptions) {
 
     function upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
       wss.handleUpgrade(request, socket, head, (websocket) => {
+        skipFinishedEnds(websocket, socket);
         websocket.on('error', onSocketError);
         acceptConnection(websocket, request, deps);
       });
