@@ -339,9 +339,10 @@ async function main() {
         OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
         OTEL_TRACES_SAMPLER_ARG: '0.1',
       },
+      nodeOptions,
     });
     // Against an untraced gateway started beside it: both have served this row's requests only.
-    const plain = await startGateway({ name: 'gateway-untraced', workDir, env: gatewayEnv });
+    const plain = await startGateway({ name: 'gateway-untraced', workDir, env: gatewayEnv, nodeOptions });
     const untraced = spec({ url: plain.url, path: '/v1/models', headers: success(token), pid: plain.pid });
     const { reference, target } = await measurePair(untraced, spec({ url: traced.url, path: '/v1/models', headers: success(token), pid: traced.pid }), pairRetries);
     results.tracing = target;
