@@ -12,11 +12,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { loopbackSources } from './lib/addresses.mjs';
 import { startGateway, startNodeServer, startRedis } from './lib/processes.mjs';
 import { chooseVariants, tracingVariants } from './lib/tracingVariants.mjs';
+import { openIdleSessions } from './lib/wsLoad.mjs';
 
 const { values: args, positionals } = parseArgs({
-  options: { rounds: { type: 'string', default: '2' }, 'node-flags': { type: 'string', default: '' } },
+  options: { rounds: { type: 'string', default: '2' }, 'node-flags': { type: 'string', default: '' }, 'ws-sessions': { type: 'string', default: '0' } },
   allowPositionals: true,
 });
 const chosen = positionals.length > 0 ? positionals : ['off', 'r01'];
@@ -27,13 +29,20 @@ const sink = await startNodeServer({ name: 'otlp-sink', script: 'otlpSink.mjs', 
 const nodeOptions = ['--trace-gc-nvp', ...args['node-flags'].split(' ').filter(Boolean)];
 
 const gateways = [];
+const heldSessions = [];
 try {
   for (const [name, variant] of chooseVariants(tracingVariants(sink.url), chosen)) {
-    const env = { OPENCLAW_GATEWAY_TOKEN: token, OPENCLAW_REDIS_URL: redis.url, OPENCLAW_LOG_LEVEL: 'warn', ...variant.env };
+    const env = { OPENCLAW_GATEWAY_TOKEN: token, OPENCLAW_REDIS_URL: redis.url, OPENCLAW_LOG_LEVEL: 'warn', OPENCLAW_WS_MAX_CONNECTIONS_PER_IP: '0', ...variant.env };
     gateways.push({ name, gateway: await startGateway({ name, workDir, env, nodeOptions }) });
   }
   const load = ({ gateway }, duration) =>
     autocannon({ url: gateway.url, connections: 20, duration, requests: [{ path: '/v1/models', headers: { authorization: `Bearer ${token}` } }] });
+  const sessions = Number(args['ws-sessions']);
+  for (const { name, gateway } of sessions > 0 ? gateways : []) {
+    const held = await openIdleSessions({ url: gateway.wsUrl, token, count: sessions, concurrency: 100, sources: loopbackSources(60) });
+    heldSessions.push(held);
+    console.log(`${name.padEnd(13)} ${held.opened} WebSocket sessions open`);
+  }
   for (const entry of gateways) await load(entry, 2);
   for (let round = 0; round < Number(args.rounds); round++) {
     for (const entry of gateways) {
@@ -44,6 +53,7 @@ try {
     }
   }
 } finally {
+  for (const held of heldSessions) await held.release();
   for (const { gateway } of gateways) await gateway.stop('SIGTERM', 30_000);
   await sink.stop();
   await redis.stop();
