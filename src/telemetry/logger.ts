@@ -36,13 +36,16 @@ function hasNestedSecret(value: object): boolean {
   return false;
 }
 
-/** A copy of `value` (same prototype, every own property, so an Error stays one) with its secrets blanked. */
+/**
+ * A copy of `value` with its secrets blanked: the same prototype and every own property, so an Error stays one.
+ * Accessors are read on the original (an error's `stack` is one on Node 24, and reads nothing on a copy).
+ */
 function censoredCopy(value: object): object {
-  const copy = Object.create(Object.getPrototypeOf(value), Object.getOwnPropertyDescriptors(value)) as Record<string, unknown>;
-  for (const key of NESTED_SECRET_KEYS) {
-    if (Object.hasOwn(copy, key) && copy[key] !== undefined) {
-      Object.defineProperty(copy, key, { value: CENSOR, enumerable: true, writable: true, configurable: true });
-    }
+  const copy = Object.create(Object.getPrototypeOf(value)) as object;
+  for (const [key, descriptor] of Object.entries(Object.getOwnPropertyDescriptors(value))) {
+    const own = 'value' in descriptor ? (descriptor.value as unknown) : (value as Record<string, unknown>)[key];
+    const secret = own !== undefined && NESTED_SECRET_KEYS.includes(key);
+    Object.defineProperty(copy, key, { value: secret ? CENSOR : own, enumerable: descriptor.enumerable, writable: true, configurable: true });
   }
   return copy;
 }
