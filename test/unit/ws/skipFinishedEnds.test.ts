@@ -7,22 +7,20 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { skipFinishedEnds } from '../../../src/ws/skipFinishedEnds.js';
 
-/** Counts end() calls without arguments that reach node's own end() on a stream that has already finished. */
-function countFinishedEnds(): { count: () => number; restore: () => void } {
-  let count = 0;
-  const patched: [object, 'end', unknown][] = [];
-  for (const proto of [Writable.prototype, Socket.prototype]) {
-    const original = proto.end as (...args: unknown[]) => unknown;
-    patched.push([proto, 'end', original]);
-    proto.end = function countingEnd(this: Writable, ...args: unknown[]) {
-      if (args.length === 0 && this.writableFinished) count += 1;
-      return original.apply(this, args);
+/** Records the streams on which an end() without arguments reaches node's own end() after they have finished. */
+function recordFinishedEnds(): { ended: object[]; restore: () => void } {
+  const ended: object[] = [];
+  const originals = [Writable.prototype, Socket.prototype].map((proto) => [proto, proto.end] as const);
+  for (const [proto, original] of originals) {
+    proto.end = function recordingEnd(this: Writable, ...args: unknown[]) {
+      if (args.length === 0 && this.writableFinished) ended.push(this);
+      return (original as (...endArgs: unknown[]) => unknown).apply(this, args);
     } as never;
   }
   return {
-    count: () => count,
+    ended,
     restore: () => {
-      for (const [proto, key, original] of patched) (proto as Record<string, unknown>)[key] = original;
+      for (const [proto, original] of originals) proto.end = original as never;
     },
   };
 }
@@ -33,13 +31,18 @@ afterEach(async () => {
   server = undefined;
 });
 
-/** A ws server on loopback; one client opens, exchanges a message, closes cleanly; resolves with both close codes. */
-async function cleanClose(install: boolean): Promise<{ serverCode: number; clientCode: number }> {
+/**
+ * A ws server on loopback; one client opens, exchanges a message, closes cleanly. Resolves with both close codes
+ * and the server side's streams (the upgraded socket and ws's frame receiver), to tell its end() calls apart.
+ */
+async function cleanClose(install: boolean): Promise<{ serverCode: number; clientCode: number; serverStreams: object[] }> {
   const wss = new WebSocketServer({ noServer: true, clientTracking: false });
   server = createServer();
+  const serverStreams: object[] = [];
   const serverClosed = new Promise<number>((resolve) => {
     server!.on('upgrade', (request, socket, head) => {
       wss.handleUpgrade(request, socket, head, (websocket) => {
+        serverStreams.push(socket, (websocket as unknown as { _receiver: object })._receiver);
         if (install) skipFinishedEnds(websocket, socket);
         websocket.on('message', (data) => websocket.send(data));
         websocket.on('close', (code) => resolve(code));
@@ -55,29 +58,25 @@ async function cleanClose(install: boolean): Promise<{ serverCode: number; clien
   expect(String(echo)).toBe('ping');
   client.close(1000, 'bye');
   const [[clientCode], serverCode] = await Promise.all([once(client, 'close'), serverClosed]);
-  // the server's socket sees its 'close' (socketOnClose) before the WebSocket's 'close'; let the client's finish too
-  await new Promise((resolve) => setTimeout(resolve, 20));
-  return { serverCode, clientCode: clientCode as number };
+  return { serverCode, clientCode: clientCode as number, serverStreams };
 }
 
 describe('skipFinishedEnds', () => {
-  it("leaves node no finished stream to end in ws's clean close, and the close is still clean on both sides", async () => {
-    const counter = countFinishedEnds();
+  it("leaves node no finished server stream to end in ws's clean close, and the close is still clean on both sides", async () => {
+    const recorder = recordFinishedEnds();
     try {
       const control = await cleanClose(false);
-      const withoutGuard = counter.count();
+      const unguarded = recorder.ended.filter((stream) => control.serverStreams.includes(stream)).length;
       await new Promise((resolve) => server!.close(resolve));
       server = undefined;
       const guarded = await cleanClose(true);
-      const withGuard = counter.count() - withoutGuard;
-      // without the guard: the receiver and the socket on 'end', the receiver on 'close' (the client side adds its own)
-      expect(withoutGuard).toBeGreaterThanOrEqual(3);
-      // with it only the client's remain (the client's streams are not guarded)
-      expect(withoutGuard - withGuard).toBe(3);
-      expect(control).toEqual({ serverCode: 1000, clientCode: 1000 });
-      expect(guarded).toEqual({ serverCode: 1000, clientCode: 1000 });
+      // without the guard: the receiver on 'end' and on 'close' (finished long before), the socket on 'end' once
+      // its own end has flushed; with it, none
+      expect(unguarded).toBeGreaterThanOrEqual(2);
+      expect(recorder.ended.filter((stream) => guarded.serverStreams.includes(stream))).toEqual([]);
+      expect([control.serverCode, control.clientCode, guarded.serverCode, guarded.clientCode]).toEqual([1000, 1000, 1000, 1000]);
     } finally {
-      counter.restore();
+      recorder.restore();
     }
   });
 
