@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { REPO_ROOT, cpuMicros } from './processes.mjs';
+import { REPO_ROOT, cpuMeter } from './processes.mjs';
 
 const RUNNER = join(REPO_ROOT, 'bench/lib/autocannonRun.mjs');
 const execFileAsync = promisify(execFile);
@@ -106,9 +106,8 @@ async function once(spec, seconds) {
     body: spec.body,
     forwardedFor: rotation && { ...rotation, offset: rotation.sent ?? 0 },
   };
-  const cpuBefore = spec.pid ? cpuMicros(spec.pid) : 0;
+  const cpu = cpuMeter(spec.pid);
   const { stdout } = await execFileAsync(process.execPath, [RUNNER, JSON.stringify(job)], { maxBuffer: 1 << 20 });
-  const cpuUsed = spec.pid ? cpuMicros(spec.pid) - cpuBefore : 0;
   const result = JSON.parse(stdout);
   if (rotation) rotation.sent = (rotation.sent ?? 0) + result.rotated;
   const statuses = {};
@@ -125,7 +124,7 @@ async function once(spec, seconds) {
     latencyP50Ms: result.latency.p50,
     latencyP99Ms: result.latency.p99,
     seconds: result.duration,
-    cpuMicrosPerRequest: spec.pid && result.requestsTotal > 0 ? round(cpuUsed / result.requestsTotal) : null,
+    cpuMicrosPerRequest: cpu.perUnit(result.requestsTotal),
   };
 }
 

@@ -189,9 +189,18 @@ export async function redisCommandCounts(port) {
 }
 
 /** utime + stime of a process in µs (from /proc; clock ticks of 10 ms). */
-export function cpuMicros(pid) {
+function cpuMicros(pid) {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+/**
+ * Starts counting a process's CPU time (all threads); `perUnit(count)` is the µs it used since, per unit of work
+ * (requests, handshakes), to 0.1 µs. Null without a pid or work.
+ */
+export function cpuMeter(pid) {
+  const before = pid ? cpuMicros(pid) : 0;
+  return { perUnit: (count) => (pid && count > 0 ? Math.round(((cpuMicros(pid) - before) / count) * 10) / 10 : null) };
 }
 
 /** Resident set size of a process in bytes (VmRSS from /proc/<pid>/status). */

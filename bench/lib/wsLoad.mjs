@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { REPO_ROOT, cpuMicros } from './processes.mjs';
+import { REPO_ROOT, cpuMeter } from './processes.mjs';
 
 const SCRIPT = join(REPO_ROOT, 'bench/wsClients.mjs');
 
@@ -22,13 +22,12 @@ function startClients(options) {
 
 /** connect handshakes (open + connect with the token + result) per second, `concurrency` clients in a loop. */
 export async function measureHandshakes({ url, token, concurrency, durationMs, sources, client = 'raw', pid }) {
-  const cpuBefore = pid ? cpuMicros(pid) : 0;
+  const cpu = cpuMeter(pid);
   const clients = startClients({ mode: 'handshakes', url, token, concurrency, durationMs, sources, client });
   const result = await clients.nextLine();
   await clients.exited;
-  // the gateway's CPU time per completed handshake (all threads), as the HTTP rows give it per request
-  const cpuMicrosPerRequest = pid && result.completed > 0 ? Math.round((10 * (cpuMicros(pid) - cpuBefore)) / result.completed) / 10 : null;
-  return { ...result, perSecond: result.completed / result.seconds, cpuMicrosPerRequest };
+  // the gateway's CPU time per completed handshake, as the HTTP rows give it per request
+  return { ...result, perSecond: result.completed / result.seconds, cpuMicrosPerRequest: cpu.perUnit(result.completed) };
 }
 
 /** Opens `count` authenticated sessions and keeps them open until `release()` is called. */
