@@ -62,24 +62,35 @@ export function censorNestedSecrets(object: Record<string, unknown>): Record<str
   return copy ?? object;
 }
 
-/** stdout lines logged in one event-loop turn are written together, up to this many UTF-16 units a write. */
+/** stdout lines logged within STDOUT_BATCH_WINDOW_MS are written together, up to this many UTF-16 units a write. */
 export const STDOUT_BATCH_MAX_LENGTH = 64 * 1024;
+/** How long a line may wait for others before it is written. */
+export const STDOUT_BATCH_WINDOW_MS = 10;
+
+/** What batchedWrites feeds: pino's SonicBoom (stdout, asynchronous). */
+export interface LineDestination {
+  write(chunk: string): unknown;
+  flush(callback?: (error?: Error) => void): void;
+  flushSync(): void;
+}
 
 /**
- * stdout (async, via pino's SonicBoom) fed once per event-loop turn. Under load the gateway logs a line per
- * WebSocket session; one write per line put a thread-pool write on the 2-core box for each (≈ a tenth of the
- * gateway's CPU in the handshake profile). Lines are released in the check phase of the turn that logged
- * them (setImmediate), so they reach stdout as promptly as before; only the number of writes goes down.
- * pino flushes the destination at exit (flushSync on 'exit'), which releases the open batch first.
+ * Lines to `destination` in batches: the first line of a batch waits at most STDOUT_BATCH_WINDOW_MS for the
+ * others (a batch reaching STDOUT_BATCH_MAX_LENGTH goes at once). Why: stdout to a file or pipe is written on
+ * libuv's thread pool, and each write costs a hand-off to a pool thread and back (futexes, an eventfd, a
+ * callback): ≈ 20 µs of CPU on the 2-core bench box. A WebSocket handshake logs one line, and batching per
+ * event-loop turn (as before) still wrote them one by one at 7,000 handshakes a second: ≈ 13 % of the
+ * gateway's CPU a handshake (bench/README "Thirteenth round"). Ten milliseconds is well under what anyone
+ * reading logs notices. Nothing is lost at exit: pino flushes the destination on 'exit' (flushSync), which
+ * releases the open batch first; flush() does too.
  */
-function batchedStdout(): { write(line: string): void; flushSync(): void } {
-  const destination = pino.destination({ fd: 1, sync: false });
+export function batchedWrites(destination: LineDestination): { write(line: string): void; flushSync(): void } {
   const flushDestination = destination.flush.bind(destination);
   const flushDestinationSync = destination.flushSync.bind(destination);
   let batch = '';
-  let scheduled: NodeJS.Immediate | undefined;
+  let scheduled: NodeJS.Timeout | undefined;
   const release = () => {
-    if (scheduled !== undefined) clearImmediate(scheduled);
+    if (scheduled !== undefined) clearTimeout(scheduled);
     scheduled = undefined;
     if (batch === '') return;
     const chunk = batch;
@@ -98,7 +109,7 @@ function batchedStdout(): { write(line: string): void; flushSync(): void } {
     write(line: string) {
       batch += line;
       if (batch.length >= STDOUT_BATCH_MAX_LENGTH) release();
-      else scheduled ??= setImmediate(release);
+      else scheduled ??= setTimeout(release, STDOUT_BATCH_WINDOW_MS);
     },
     flushSync: () => destination.flushSync(),
   };
@@ -114,7 +125,7 @@ export function createLogger(options: { level: string; replicaId: string; stdout
   const ring = new LogRing();
   const ringStream = { write: (line: string) => ring.push(line.endsWith('\n') ? line.slice(0, -1) : line) };
   const streams: pino.StreamEntry[] = [{ level: 'trace', stream: ringStream }];
-  if (options.stdout !== false) streams.push({ level: 'trace', stream: batchedStdout() });
+  if (options.stdout !== false) streams.push({ level: 'trace', stream: batchedWrites(pino.destination({ fd: 1, sync: false })) });
   const logger = pino(
     {
       level: options.level,

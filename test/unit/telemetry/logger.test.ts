@@ -1,5 +1,15 @@
-import { describe, expect, it } from 'vitest';
-import { createLogger, NESTED_SECRET_KEYS } from '../../../src/telemetry/logger.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  STDOUT_BATCH_MAX_LENGTH,
+  STDOUT_BATCH_WINDOW_MS,
+  batchedWrites,
+  createLogger,
+  NESTED_SECRET_KEYS,
+} from '../../../src/telemetry/logger.js';
 
 const SECRET = 'S3cr3t-value-never-logged';
 
@@ -58,5 +68,93 @@ describe('logger redaction', () => {
     expect(json).toMatchObject({ component: 'ws', client: { token: '[redacted]', version: '1.2' }, n: 1, msg: 'child' });
     const plain = logged((logger) => logger.info({ client: { name: 'app', version: '1.2' }, list: [1, 2], nothing: null }, 'plain'));
     expect(plain.json).toMatchObject({ client: { name: 'app', version: '1.2' }, list: [1, 2], nothing: null });
+  });
+});
+
+/** A destination that records what reaches it: the writes, and the flushes asked of it. */
+function recordingDestination() {
+  const writes: string[] = [];
+  const flushes: string[] = [];
+  return {
+    writes,
+    flushes,
+    write: (chunk: string) => writes.push(chunk),
+    flush: (callback?: (error?: Error) => void) => {
+      flushes.push('flush');
+      callback?.();
+    },
+    flushSync: () => void flushes.push('flushSync'),
+  };
+}
+
+describe('stdout batching', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('writes the lines of a window together, in order, STDOUT_BATCH_WINDOW_MS after the first', () => {
+    vi.useFakeTimers();
+    const destination = recordingDestination();
+    const stream = batchedWrites(destination);
+    for (let i = 0; i < 100; i++) stream.write(`line ${i}\n`);
+    vi.advanceTimersByTime(STDOUT_BATCH_WINDOW_MS - 1);
+    stream.write('late\n');
+    expect(destination.writes).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(destination.writes).toEqual([`${Array.from({ length: 100 }, (_, i) => `line ${i}\n`).join('')}late\n`]);
+    // the next line opens a new window
+    stream.write('next\n');
+    vi.advanceTimersByTime(STDOUT_BATCH_WINDOW_MS);
+    expect(destination.writes).toEqual([expect.any(String), 'next\n']);
+  });
+
+  it('writes a batch that reaches STDOUT_BATCH_MAX_LENGTH at once', () => {
+    vi.useFakeTimers();
+    const destination = recordingDestination();
+    const stream = batchedWrites(destination);
+    const line = `${'x'.repeat(1023)}\n`;
+    for (let i = 0; i < STDOUT_BATCH_MAX_LENGTH / line.length; i++) stream.write(line);
+    expect(destination.writes).toHaveLength(1);
+    expect(destination.writes[0]).toHaveLength(STDOUT_BATCH_MAX_LENGTH);
+    vi.advanceTimersByTime(STDOUT_BATCH_WINDOW_MS);
+    expect(destination.writes).toHaveLength(1);
+  });
+
+  it('releases the open batch before a flush or a synchronous flush (pino calls flushSync at exit)', () => {
+    vi.useFakeTimers();
+    const destination = recordingDestination();
+    const stream = batchedWrites(destination);
+    stream.write('one\n');
+    destination.flush();
+    expect(destination.writes).toEqual(['one\n']);
+    expect(destination.flushes).toEqual(['flush']);
+    stream.write('two\n');
+    stream.flushSync();
+    expect(destination.writes).toEqual(['one\n', 'two\n']);
+    expect(destination.flushes).toEqual(['flush', 'flushSync']);
+    vi.advanceTimersByTime(STDOUT_BATCH_WINDOW_MS);
+    expect(destination.writes).toHaveLength(2);
+  });
+
+  it('gets every line of a logger to a real file, a burst in one write', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'openclaw-log-'));
+    try {
+      const file = join(dir, 'out.log');
+      const sonic = pino.destination({ dest: file, sync: false, mkdir: true });
+      await new Promise((resolve) => sonic.once('ready', resolve));
+      const written: string[] = [];
+      const write = sonic.write.bind(sonic);
+      sonic.write = (chunk: string) => (written.push(chunk), write(chunk));
+      const logger = pino({ base: null }, batchedWrites(sonic));
+      for (let i = 0; i < 50; i++) logger.info({ i }, 'burst');
+      await new Promise((resolve) => setTimeout(resolve, STDOUT_BATCH_WINDOW_MS * 5));
+      await new Promise<void>((resolve, reject) => sonic.flush((error) => (error ? reject(error) : resolve())));
+      const lines = readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { i: number; msg: string });
+      expect(lines.map((line) => line.i)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+      expect(written).toHaveLength(1);
+      sonic.end();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
