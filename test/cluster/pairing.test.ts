@@ -406,6 +406,7 @@ describe('no plaintext secret at rest', () => {
     }
     const dump = seen.join('\n');
     expect(dump).toContain('tokenHash');
+    await Promise.all([a, b, c].map((replica) => replica.settled()));
     const logs = [a, b, c].map((replica) => replica.lines.join('\n')).join('\n');
     const stateFiles = [a, b, c].flatMap((replica) => filesUnder(replica.stateDir)).map((file) => readFileSync(file, 'utf8')).join('\n');
     for (const secret of secrets) {

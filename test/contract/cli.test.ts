@@ -168,6 +168,7 @@ describe('§1 client commands authenticate with OPENCLAW_GATEWAY_TOKEN', () => {
     const status = withToken[0]!.stdout;
     for (const field of ['version', 'replica id', 'bind', 'port', 'auth methods', 'store']) expect(status).toContain(field);
     // the CLI's own WebSocket sessions show how they authenticated
+    await gateway.settled();
     const connected = gateway.logs().filter((entry) => entry.msg === 'ws session connected');
     expect(connected.length).toBeGreaterThanOrEqual(2);
     expect(connected.every((entry) => entry.method === 'token')).toBe(true);

@@ -69,6 +69,7 @@ describe('credentials', () => {
     const exact = await httpRequest(`${gw.url}/v1/models`, { headers: { host: 'gateway.example', 'x-openclaw-token': TOKEN } });
     expect(exact.status).toBe(200);
     await gw.waitForLog((entry) => entry.msg === 'auth failed');
+    await gw.settled();
     const logs = gw.lines.join('\n') + gw.stderr();
     for (const secret of presented) expect(logs.includes(secret), `logged: ${secret}`).toBe(false);
     expect(logs).not.toContain(TOKEN);

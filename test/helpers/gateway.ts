@@ -57,6 +57,12 @@ export interface GatewayProcess {
   /** All log lines parsed as JSON (non-JSON lines skipped). */
   logs(): Array<Record<string, unknown>>;
   waitForLog(predicate: (entry: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /**
+   * Resolves once every line the gateway logged before the call is in `lines`: the gateway writes stdout in
+   * batches (a line waits up to 10 ms, src/telemetry/logger.ts), so this waits until stdout has been quiet for
+   * `quietMs` since the call (at most 5 s), or the process has exited.
+   */
+  settled(quietMs?: number): Promise<void>;
   /** SIGTERM and wait for exit; returns the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
   kill(): Promise<void>;
@@ -103,7 +109,9 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<G
   let stderr = '';
   let partial = '';
   const waiters = new Set<() => void>();
+  let lastOutputAt = 0;
   child.stdout!.on('data', (chunk: Buffer) => {
+    lastOutputAt = Date.now();
     partial += chunk.toString();
     const parts = partial.split('\n');
     partial = parts.pop() ?? '';
@@ -151,6 +159,18 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<G
       check();
     });
 
+  const settled = async (quietMs = 100): Promise<void> => {
+    const calledAt = Date.now();
+    const deadline = calledAt + 5_000;
+    for (;;) {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const quietSince = Math.max(calledAt, lastOutputAt);
+      const now = Date.now();
+      if (now - quietSince >= quietMs || now >= deadline) return;
+      await new Promise((resolveSleep) => setTimeout(resolveSleep, quietMs - (now - quietSince)));
+    }
+  };
+
   const gateway: GatewayProcess = {
     port,
     url: `http://127.0.0.1:${port}`,
@@ -161,6 +181,7 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<G
     stderr: () => stderr,
     logs: parse,
     waitForLog,
+    settled,
     exited,
     stop: async (signal = 'SIGTERM') => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);

@@ -48,6 +48,7 @@ describe('failed-auth rate limit (embedded store, default 20 per 60 s)', () => {
     expect((await asClient('203.0.113.41', TOKEN)).json()).toMatchObject({ method: 'token', clientIp: '203.0.113.41' });
     expect((await asClient('203.0.113.41')).status).toBe(401);
 
+    await gateway.settled();
     const failures = gateway.logs().filter((e) => e.msg === 'auth failed' && e.clientIp === client);
     expect(failures).toHaveLength(20);
     expect(failures[0]).toMatchObject({ reason: 'invalid credentials', path: '/v1/whoami', transport: 'http' });

@@ -56,7 +56,8 @@ describe('Tailscale require mode', () => {
     expect((await whoami({ ...remoteHost, 'tailscale-user-login': '' }, '127.0.0.4')).status).toBe(401);
   });
 
-  it('logs the refusals without the secrets', () => {
+  it('logs the refusals without the secrets', async () => {
+    await gateway.settled();
     const output = gateway.lines.join('\n');
     expect(output).toContain('"msg":"auth failed"');
     expect(output).toContain('tailscale identity required');

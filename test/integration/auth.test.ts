@@ -220,6 +220,7 @@ describe('logs', () => {
     await remote('/v1/whoami?x=1', { from: '127.0.0.99', headers: { authorization: `Bearer ${TOKEN}x` } });
     const entry = await gateway.waitForLog((e) => e.msg === 'auth failed' && e.clientIp === '127.0.0.99');
     expect(entry).toMatchObject({ reason: 'invalid credentials', path: '/v1/whoami', transport: 'http' });
+    await gateway.settled();
     const output = gateway.lines.join('\n') + gateway.stderr();
     for (const secret of [TOKEN, PASSWORD, DEVICE_TOKEN]) expect(output).not.toContain(secret);
   });

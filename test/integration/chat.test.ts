@@ -287,6 +287,7 @@ describe('POST /v1/chat/completions over plain HTTP', () => {
   });
 
   it('logs upstream failures without the secrets', async () => {
+    await gateway.settled();
     const logText = gateway.lines.join('\n');
     expect(logText).toContain('upstream request failed');
     expect(logText).not.toContain(UPSTREAM_KEY);

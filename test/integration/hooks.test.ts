@@ -88,6 +88,7 @@ describe('POST /hooks/:name', () => {
     const { id } = (await response.json()) as { id: string };
     const entry = await gateway.waitForLog((line) => line.msg === 'hook received' && line.id === id);
     expect(entry).toMatchObject({ name: 'audit', id, bytes: expect.any(Number) });
+    await gateway.settled();
     expect(gateway.lines.join('\n')).not.toContain(marker);
     expect(gateway.lines.join('\n')).not.toContain(TOKEN);
   });

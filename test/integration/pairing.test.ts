@@ -53,6 +53,7 @@ describe('pairing on the embedded store', () => {
     clients.push(controlSession.client);
     const devices = (await controlSession.client.call('device.list', {})).result as { devices: Array<{ deviceId: string }> };
     expect(devices.devices.map((d) => d.deviceId)).toEqual(['lamp']);
+    await gateway.settled();
     expect(gateway.lines.join('\n')).not.toContain(token);
   });
 

@@ -179,6 +179,7 @@ describe('secrets never leave the gateway', () => {
     const metrics = await httpRequest(metricsUrl);
     expect(metrics.status).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 300)); // the last spans' export
+    await gw.settled();
     const places: Record<string, Buffer> = {
       'gateway stdout': Buffer.from(gw.lines.join('\n')),
       'gateway stderr': Buffer.from(gw.stderr()),

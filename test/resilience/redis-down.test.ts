@@ -97,7 +97,7 @@ describe('Redis down', () => {
       expect(response.headers['content-type']).toMatch(/^application\/json/);
       expect(response.json()).toMatchObject({ error: { type: 'unavailable' } });
     }
-    expect(a.logs().some((entry) => entry.msg === 'auth unavailable')).toBe(true);
+    await a.waitForLog((entry) => entry.msg === 'auth unavailable');
   });
 
   it('keeps the gateway token working (no store involved)', async () => {
@@ -174,6 +174,7 @@ describe('Redis back', () => {
     expect(devices.map((d) => d.deviceId)).toEqual(
       expect.arrayContaining([cachedEverywhere.deviceId, cachedOnAOnly.deviceId, paired.deviceId]),
     );
+    await Promise.all([a, b, deny].map((replica) => replica.settled()));
     const output = [a, b, deny].flatMap((replica) => replica.lines).join('\n');
     for (const secret of [TOKEN, cachedEverywhere.token, cachedOnAOnly.token, paired.token]) expect(output).not.toContain(secret);
   });

@@ -86,6 +86,7 @@ describe('Sentinel failover under load', () => {
     expect(readyMs).toBeLessThan(20_000);
 
     expect(await verifyLedger(load, replicas, controls[0]!)).toEqual([]);
+    await Promise.all(replicas.map((replica) => replica.settled()));
     const output = replicas.flatMap((replica) => replica.lines).join('\n');
     expect(output).not.toContain(TOKEN);
   }, 80_000);
