@@ -115,6 +115,40 @@ export function batchedWrites(destination: LineDestination): { write(line: strin
   };
 }
 
+/**
+ * What stdout holds while its reader (a log shipper, a terminal, a full pipe) does not read: beyond this, lines are
+ * dropped, counted, and reported once it reads again. Without a bound pino's destination would grow without limit.
+ */
+export const STDOUT_BUFFER_MAX_BYTES = 16 * 1024 * 1024;
+
+/** pino's asynchronous destination on `fd`, holding at most `maxBytes` unwritten (SonicBoom's maxLength). */
+export function stdoutDestination(fd = 1, maxBytes = STDOUT_BUFFER_MAX_BYTES): ReturnType<typeof pino.destination> {
+  return pino.destination({ fd, sync: false, maxLength: maxBytes });
+}
+
+/**
+ * Counts the lines `destination` dropped at its bound and logs how many once it writes again: not while it is
+ * stalled, where the report would be dropped too.
+ */
+export function reportDroppedLines(destination: ReturnType<typeof pino.destination>, logger: Logger): void {
+  let dropped = 0;
+  destination.on('drop', (chunk: string | Buffer) => {
+    dropped += countLines(String(chunk));
+  });
+  destination.on('write', () => {
+    if (dropped === 0) return;
+    const lines = dropped;
+    dropped = 0;
+    logger.warn({ lines }, 'stdout log lines dropped');
+  });
+}
+
+function countLines(text: string): number {
+  let count = 0;
+  for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) count += 1;
+  return count;
+}
+
 export interface LoggerBundle {
   readonly logger: Logger;
   readonly ring: LogRing;
@@ -125,7 +159,8 @@ export function createLogger(options: { level: string; replicaId: string; stdout
   const ring = new LogRing();
   const ringStream = { write: (line: string) => ring.push(line.endsWith('\n') ? line.slice(0, -1) : line) };
   const streams: pino.StreamEntry[] = [{ level: 'trace', stream: ringStream }];
-  if (options.stdout !== false) streams.push({ level: 'trace', stream: batchedWrites(pino.destination({ fd: 1, sync: false })) });
+  const stdout = options.stdout === false ? undefined : stdoutDestination();
+  if (stdout) streams.push({ level: 'trace', stream: batchedWrites(stdout) });
   const logger = pino(
     {
       level: options.level,
@@ -136,5 +171,6 @@ export function createLogger(options: { level: string; replicaId: string; stdout
     },
     pino.multistream(streams),
   );
+  if (stdout) reportDroppedLines(stdout, logger);
   return { logger, ring };
 }

@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { constants, createReadStream, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -8,6 +9,8 @@ import {
   STDOUT_BATCH_WINDOW_MS,
   batchedWrites,
   createLogger,
+  reportDroppedLines,
+  stdoutDestination,
   NESTED_SECRET_KEYS,
 } from '../../../src/telemetry/logger.js';
 
@@ -157,4 +160,59 @@ describe('stdout batching', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe('stdout while its reader stalls', () => {
+  it('holds at most its bound, drops and counts the rest, and reports the count once the reader reads again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'openclaw-fifo-'));
+    const fifo = join(dir, 'stdout');
+    execFileSync('mkfifo', [fifo]);
+    // read-write, so opening does not wait for a reader; nobody reads until the end: the pipe fills (64 KiB)
+    const fd = openSync(fifo, constants.O_RDWR);
+    const maxBytes = 256 * 1024;
+    const destination = stdoutDestination(fd, maxBytes);
+    try {
+      const logger = pino({ base: null, timestamp: false }, batchedWrites(destination));
+      reportDroppedLines(destination, logger);
+      const sent = 20_000;
+      const padding = 'x'.repeat(80);
+      for (let i = 0; i < sent; i++) {
+        logger.info({ i, padding }, 'line');
+        if (i % 1_000 === 999) await new Promise((resolve) => setTimeout(resolve, STDOUT_BATCH_WINDOW_MS * 2));
+      }
+      // ≈ 2.3 MB logged, against 64 KiB of pipe and 256 KiB of buffer
+      expect((destination as unknown as { _len: number })._len).toBeLessThanOrEqual(maxBytes);
+
+      const received: Array<{ i?: number; msg: string; lines?: number }> = [];
+      await new Promise<void>((resolve, reject) => {
+        const reader = createReadStream(fifo);
+        let partial = '';
+        reader.on('error', reject);
+        reader.on('data', (chunk) => {
+          partial += chunk.toString();
+          const parts = partial.split('\n');
+          partial = parts.pop() ?? '';
+          for (const part of parts) received.push(JSON.parse(part) as { i?: number; msg: string; lines?: number });
+          if (received.some((entry) => entry.msg === 'stdout log lines dropped')) {
+            reader.destroy();
+            resolve();
+          }
+        });
+      });
+      const report = received.find((entry) => entry.msg === 'stdout log lines dropped')!;
+      const delivered = received.filter((entry) => entry.msg === 'line');
+      expect(report.lines).toBeGreaterThan(0);
+      // every line is either delivered, in order, or counted
+      expect(delivered.length + report.lines!).toBe(sent);
+      const order = delivered.map((entry) => entry.i!);
+      expect(order).toEqual([...order].sort((a, b) => a - b));
+    } finally {
+      // the destination closes the fd
+      await new Promise((resolve) => {
+        destination.once('close', resolve);
+        destination.destroy();
+      });
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 20_000);
 });
