@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { startGateway, startNodeServer, startRedis } from './lib/processes.mjs';
+import { cpuMicros, startGateway, startNodeServer, startRedis } from './lib/processes.mjs';
 import { chooseVariants, tracingVariants } from './lib/tracingVariants.mjs';
 
 const { values: args, positionals } = parseArgs({ options: { rounds: { type: 'string', default: '3' } }, allowPositionals: true });
@@ -40,12 +40,12 @@ try {
   for (const entry of gateways) await load(entry, 3);
   for (let round = 0; round < Number(args.rounds); round++) {
     for (const entry of gateways) {
-      const before = cpuUs(entry.gateway.pid);
+      const before = cpuMicros(entry.gateway.pid);
       const threadsBefore = threadCpuUs(entry.gateway.pid);
       const faultsBefore = minorFaults(entry.gateway.pid);
       const result = await load(entry, 4);
       if (result.non2xx > 0 || result.errors > 0) throw new Error(`${entry.name}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
-      entry.cpu.push((cpuUs(entry.gateway.pid) - before) / result.requests.total);
+      entry.cpu.push((cpuMicros(entry.gateway.pid) - before) / result.requests.total);
       (entry.faults ??= []).push((minorFaults(entry.gateway.pid) - faultsBefore) / result.requests.total);
       const threadsAfter = threadCpuUs(entry.gateway.pid);
       const split = {};
@@ -110,9 +110,4 @@ function fieldsAfterName(stat) {
 
 function minorFaults(pid) {
   return Number(fieldsAfterName(readFileSync(`/proc/${pid}/stat`, 'utf8'))[7]);
-}
-
-function cpuUs(pid) {
-  const fields = fieldsAfterName(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  return (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_US;
 }

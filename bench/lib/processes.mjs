@@ -188,9 +188,10 @@ export async function redisCommandCounts(port) {
   return counts;
 }
 
-/** utime + stime of a process in µs (from /proc; clock ticks of 10 ms). */
-function cpuMicros(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+/** utime + stime of a process in µs, all threads (from /proc; clock ticks of 10 ms; the name may hold ') '). */
+export function cpuMicros(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }
 

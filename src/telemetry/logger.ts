@@ -121,8 +121,11 @@ export function batchedWrites(destination: LineDestination): { write(line: strin
  */
 export const STDOUT_BUFFER_MAX_BYTES = 16 * 1024 * 1024;
 
+/** pino's asynchronous destination (SonicBoom). */
+type Destination = ReturnType<typeof pino.destination>;
+
 /** pino's asynchronous destination on `fd`, holding at most `maxBytes` unwritten (SonicBoom's maxLength). */
-export function stdoutDestination(fd = 1, maxBytes = STDOUT_BUFFER_MAX_BYTES): ReturnType<typeof pino.destination> {
+export function stdoutDestination(fd = 1, maxBytes = STDOUT_BUFFER_MAX_BYTES): Destination {
   return pino.destination({ fd, sync: false, maxLength: maxBytes });
 }
 
@@ -130,7 +133,7 @@ export function stdoutDestination(fd = 1, maxBytes = STDOUT_BUFFER_MAX_BYTES): R
  * Counts the lines `destination` dropped at its bound and logs how many once it writes again: not while it is
  * stalled, where the report would be dropped too.
  */
-export function reportDroppedLines(destination: ReturnType<typeof pino.destination>, logger: Logger): void {
+export function reportDroppedLines(destination: Destination, logger: Logger): void {
   let dropped = 0;
   destination.on('drop', (chunk: string | Buffer) => {
     dropped += countLines(String(chunk));
