@@ -1,5 +1,6 @@
 import type { Attributes, AttributeValue, HrTime, SpanContext } from '@opentelemetry/api';
 import type { tracing } from '@opentelemetry/sdk-node';
+import { EncodedEntryCache } from './EncodedEntryCache.js';
 import type { ProtobufBuffer } from './ProtobufBuffer.js';
 
 /**
@@ -31,8 +32,7 @@ export function encodeScopeSpansEntry(out: ProtobufBuffer, span: ReadableSpan): 
     out.tag(4, LENGTH_DELIMITED);
     out.hexBytes(parentSpanId);
   }
-  out.tag(5, LENGTH_DELIMITED);
-  out.string(span.name);
+  encodeName(out, span.name, 5);
   // OTLP's SpanKind counts from SPAN_KIND_UNSPECIFIED = 0; the API's from INTERNAL = 0.
   const kind = span.kind == null ? 0 : span.kind + 1;
   if (kind !== 0) {
@@ -51,8 +51,7 @@ export function encodeScopeSpansEntry(out: ProtobufBuffer, span: ReadableSpan): 
     const eventAt = out.startLength();
     out.tag(1, FIXED64);
     hrTimeAsFixed64(out, event.time);
-    out.tag(2, LENGTH_DELIMITED);
-    out.string(event.name);
+    encodeName(out, event.name, 2);
     if (event.attributes) encodeAttributes(out, event.attributes, 3);
     out.tag(4, VARINT);
     out.varint(event.droppedAttributesCount || 0);
@@ -134,14 +133,37 @@ export function encodeScope(out: ProtobufBuffer, scope: Scope): void {
 }
 
 function encodeAttributes(out: ProtobufBuffer, attributes: Attributes, field: number): void {
+  const cache = field === 9 ? SPAN_ATTRIBUTES : field === 3 ? EVENT_ATTRIBUTES : undefined;
   for (const key in attributes) {
     if (!Object.prototype.hasOwnProperty.call(attributes, key)) continue;
-    out.tag(field, LENGTH_DELIMITED);
-    const at = out.startLength();
-    encodeKeyValue(out, key, attributes[key]);
-    out.endLength(at);
+    const value = attributes[key];
+    const entry = cache?.get(key, value);
+    if (entry) out.raw(entry);
+    else encodeAttribute(out, field, key, value);
   }
 }
+
+function encodeAttribute(out: ProtobufBuffer, field: number, key: string, value: unknown): void {
+  out.tag(field, LENGTH_DELIMITED);
+  const at = out.startLength();
+  encodeKeyValue(out, key, value);
+  out.endLength(at);
+}
+
+function encodeName(out: ProtobufBuffer, name: string, field: number): void {
+  const entry = NAMES.get(name, field);
+  if (entry) return out.raw(entry);
+  out.tag(field, LENGTH_DELIMITED);
+  out.string(name);
+}
+
+/** Spans' and events' attributes and names: the gateway's repeat, and are written from their encoding kept. */
+const SPAN_ATTRIBUTES = new EncodedEntryCache((out, key, value) => encodeAttribute(out, 9, key, value));
+const EVENT_ATTRIBUTES = new EncodedEntryCache((out, key, value) => encodeAttribute(out, 3, key, value));
+const NAMES = new EncodedEntryCache((out, name, field) => {
+  out.tag(field as number, LENGTH_DELIMITED);
+  out.string(name);
+});
 
 function encodeKeyValue(out: ProtobufBuffer, key: string, value: unknown): void {
   out.tag(1, LENGTH_DELIMITED);
