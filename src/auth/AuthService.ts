@@ -12,6 +12,7 @@ import { addEvent, bindToActiveSpan, startUnderActiveSpan, traceAuth } from '../
 import { buildAuthChain, runAuthChain, type ChainResult } from './authChain.js';
 import { pathOf, secretFromHeaders } from './credentials.js';
 import { DeviceTokenCache } from './DeviceTokenCache.js';
+import { rememberedDigest, socketDigestMemo } from './socketDigestMemo.js';
 import type { AuthContext, AuthOutcome, Authenticator, Transport } from './types.js';
 
 export interface AuthServiceOptions {
@@ -92,16 +93,19 @@ export class AuthService {
 
   contextFor(raw: IncomingMessage, transport: Transport, options?: ContextOptions): AuthContext {
     const address = resolveClientAddress(raw, this.trustedProxies);
+    const secret = options?.secret ?? secretFromHeaders(raw.headers);
+    const socketDigest = socketDigestMemo(raw.socket);
     return {
       transport,
       peerIp: address.peerIp,
       clientIp: address.clientIp,
       peerIsTrustedProxy: address.peerIsTrustedProxy,
       headers: raw.headers,
-      secret: options?.secret ?? secretFromHeaders(raw.headers),
+      secret,
       secretOnly: options?.secretOnly === true,
       path: pathOf(raw.url),
-      secretDigestMemo: undefined,
+      secretDigestMemo: rememberedDigest(socketDigest, secret),
+      socketDigest,
     };
   }
 

@@ -12,10 +12,22 @@ export function secretDigest(value: string): string {
 
 const DIGEST_HEX_LENGTH = 64;
 
-/** The presented secret's digest, hashed once per request however many methods compare it. */
+/**
+ * The presented secret's digest, hashed once per request however many methods compare it, and once per
+ * connection while its client presents the same secret (socketDigestMemo).
+ */
 export function presentedDigest(context: AuthContext): string | undefined {
-  if (context.secret === undefined) return undefined;
-  return (context.secretDigestMemo ??= secretDigest(context.secret));
+  const { secret } = context;
+  if (secret === undefined) return undefined;
+  if (context.secretDigestMemo !== undefined) return context.secretDigestMemo;
+  const digest = secretDigest(secret);
+  context.secretDigestMemo = digest;
+  const memo = context.socketDigest;
+  if (memo !== undefined) {
+    memo.secret = secret;
+    memo.digest = digest;
+  }
+  return digest;
 }
 
 /**

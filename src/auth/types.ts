@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { SocketDigestMemo } from './socketDigestMemo.js';
 
 export type AuthMethod = 'loopback' | 'device' | 'token' | 'password' | 'tailscale' | 'trusted-proxy';
 export type Role = 'control' | 'node' | 'webchat';
@@ -31,6 +32,8 @@ export interface AuthContext {
   readonly path?: string;
   /** secretDigest(secret), computed once by the first method that needs it (presentedDigest()). */
   secretDigestMemo?: string | undefined;
+  /** The connection's last secret and digest, which presentedDigest() keeps up to date. */
+  readonly socketDigest?: SocketDigestMemo | undefined;
 }
 
 export type AuthDecision =

@@ -1,5 +1,6 @@
 // One gateway on the embedded store: pairing over the WebSocket API, and devices that survive a restart.
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -66,5 +67,46 @@ describe('pairing on the embedded store', () => {
     const refused = await socket.call('connect', { role: 'control', auth: { token: rotated.token } });
     expect(refused.error?.code).toBeLessThan(0);
     expect((await socket.closed).code).toBe(1008);
+  });
+
+  it('on one keep-alive connection each request is decided by its own token, and a revoked token stops at once', async () => {
+    const control = await connectRpc(gateway!.wsUrl, { role: 'control' });
+    clients.push(control.client);
+    const tokens: Record<string, string> = {};
+    for (const deviceId of ['kettle', 'fan']) {
+      const device = await openRpc(gateway!.wsUrl, { localAddress: '127.0.0.6' });
+      clients.push(device);
+      const { requestId } = (await device.call('node.pair.request', { displayName: deviceId, platform: 'esp32', deviceId })).result as { requestId: string };
+      await control.client.call('node.pair.approve', { requestId });
+      tokens[deviceId] = ((await device.waitForNotification('node.pair.resolved')).params as { token: string }).token;
+    }
+    // One socket for every request (the gateway keeps the last token's digest per connection).
+    const agent = new Agent({ keepAlive: true, maxSockets: 1, localAddress: '127.0.0.7' });
+    const sockets = new Set<unknown>();
+    const whoami = (token: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request(`${gateway!.url}/v1/whoami`, { agent, headers: { ...bearer(token), ...NOT_LOOPBACK } }, (res) => {
+          sockets.add(res.socket);
+          let body = '';
+          res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject).end();
+      });
+    const identityOf = async (token: string) => {
+      const { status, body } = await whoami(token);
+      return status === 200 ? (JSON.parse(body) as { identity: string }).identity : status;
+    };
+    const unknownToken = 'A'.repeat(43);
+    const sequence = [tokens.kettle!, tokens.kettle!, tokens.fan!, tokens.kettle!, unknownToken, tokens.kettle!, tokens.fan!, tokens.fan!];
+    const identities = [];
+    for (const token of sequence) identities.push(await identityOf(token));
+    expect(identities).toEqual(['device:kettle', 'device:kettle', 'device:fan', 'device:kettle', 401, 'device:kettle', 'device:fan', 'device:fan']);
+    expect(await identityOf(tokens.kettle!)).toBe('device:kettle');
+    await control.client.call('device.token.revoke', { deviceId: 'kettle' });
+    expect(await identityOf(tokens.kettle!)).toBe(401);
+    expect(await identityOf(tokens.fan!)).toBe('device:fan');
+    expect(sockets.size).toBe(1);
+    agent.destroy();
   });
 });
