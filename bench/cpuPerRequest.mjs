@@ -2,7 +2,7 @@
 // from /proc/<pid>/stat (user + system, every thread) around alternating 4 s loads, so that a box whose speed
 // drifts moves every variant alike. What tracing costs in time, where bench/instructions.mjs counts
 // instructions (user space only) — the two disagree by about half on this path. README "Seventh round".
-//   node bench/cpuPerRequest.mjs [--rounds N] [variant ...]
+//   node bench/cpuPerRequest.mjs [--rounds N] [variant[@DIR] ...]   (@DIR: the build in DIR/dist, e.g. a worktree)
 // Variants: off, als (off, with AsyncLocalStorage's hook turned on), r0, r01, r01-noexport (ratio 0.1 with
 // every span dropped at the processor: OTEL_BSP_MAX_QUEUE_SIZE=0), on (always_on).
 import { randomBytes } from 'node:crypto';
@@ -31,9 +31,14 @@ const CLOCK_TICK_US = 10_000; // USER_HZ = 100 on Linux
 
 const gateways = [];
 try {
-  for (const [name, variant] of chooseVariants(VARIANTS, chosen)) {
+  for (const choice of chosen) {
+    // `variant@DIR`: the variant of another build (DIR/dist/cli.js, e.g. a worktree of the commit before).
+    const [variantName, buildDir] = choice.split('@');
+    const [[, variant]] = chooseVariants(VARIANTS, [variantName]);
     const env = { OPENCLAW_GATEWAY_TOKEN: token, OPENCLAW_REDIS_URL: redis.url, ...variant.env };
-    gateways.push({ name, gateway: await startGateway({ name, workDir, env, nodeOptions: variant.nodeOptions }), cpu: [] });
+    const cli = buildDir ? join(buildDir, 'dist/cli.js') : undefined;
+    const name = choice.replace(/[^\w.-]+/g, '_');
+    gateways.push({ name: choice, gateway: await startGateway({ name, workDir, env, nodeOptions: variant.nodeOptions, cli }), cpu: [] });
   }
   const load = ({ gateway }, duration) =>
     autocannon({ url: gateway.url, connections: 20, duration, requests: [{ path: '/v1/models', headers: { authorization: `Bearer ${token}` } }] });

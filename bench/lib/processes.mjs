@@ -98,9 +98,9 @@ export async function waitForHttp(url, proc, timeoutMs = 20_000) {
  * `node dist/cli.js gateway` with the given OPENCLAW_* / OTEL_* environment; resolves once /healthz answers.
  * `launcher`: a command that runs node (e.g. valgrind and its options), with time to start under it.
  */
-export async function startGateway({ name, env, workDir, nodeOptions = [], launcher = [], readyTimeoutMs }) {
+export async function startGateway({ name, env, workDir, nodeOptions = [], launcher = [], readyTimeoutMs, cli = CLI }) {
   const port = await freePort();
-  const [command, ...args] = [...launcher, process.execPath, ...nodeOptions, CLI, 'gateway', '--port', String(port)];
+  const [command, ...args] = [...launcher, process.execPath, ...nodeOptions, cli, 'gateway', '--port', String(port)];
   const proc = startChild(name, command, args, {
     workDir,
     env: cleanEnv({
