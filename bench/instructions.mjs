@@ -14,17 +14,15 @@
 // of `npm run bench`, the same requests).
 // Each gateway runs under callgrind with instrumentation off; N warm-up requests, then instrumentation on
 // for N measured requests. Roughly a minute a variant for the default 20,000.
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
 import { CLIENT_IP } from './lib/addresses.mjs';
-import { pairDevice } from './lib/pairing.mjs';
-import { startGateway, startNodeServer, startRedis } from './lib/processes.mjs';
-import { chooseVariants, tracingVariants } from './lib/tracingVariants.mjs';
+import { callgrindRun, callgrindVariants } from './lib/callgrind.mjs';
+import { startNodeServer, startRedis } from './lib/processes.mjs';
+import { chooseVariants } from './lib/tracingVariants.mjs';
 
 const { values: args, positionals } = parseArgs({
   options: { requests: { type: 'string', default: '20000' }, 'forwarded-for': { type: 'boolean', default: false } },
@@ -37,15 +35,11 @@ const workDir = mkdtempSync(join(tmpdir(), 'openclaw-instructions-'));
 const token = randomBytes(32).toString('hex');
 const redis = await startRedis({ workDir });
 const sink = await startNodeServer({ name: 'otlp-sink', script: 'otlpSink.mjs', workDir });
-const VARIANTS = {
-  ...tracingVariants(sink.url),
-  device: { env: {}, device: true },
-  baseline: { baseline: true },
-};
+const VARIANTS = callgrindVariants(sink.url);
 
 try {
   for (const [name, variant] of chooseVariants(VARIANTS, chosen)) {
-    const perRequest = await measure(name, variant);
+    const perRequest = await callgrindRun({ name, variant, workDir, redisUrl: redis.url, token, requests, headers: forwarded });
     const format = (count) => Math.round(count).toLocaleString('en-US').padStart(9);
     console.log(`${name.padEnd(12)} ${format(perRequest.main)} instructions a request on the main thread, ${format(perRequest.all)} on all threads (node ${process.version})`);
   }
@@ -54,43 +48,3 @@ try {
   await redis.stop();
   rmSync(workDir, { recursive: true, force: true });
 }
-
-async function measure(name, variant) {
-  const outFile = join(workDir, `${name}.callgrind`);
-  const callgrind = ['valgrind', '--tool=callgrind', '--separate-threads=yes', '--instr-atstart=no', `--callgrind-out-file=${outFile}`];
-  const server = variant.baseline
-    ? await startNodeServer({ name, script: 'baseline.mjs', workDir, launcher: callgrind, readyTimeoutMs: 300_000 })
-    : await startGateway({
-        name,
-        workDir,
-        env: { ...variant.env, OPENCLAW_GATEWAY_TOKEN: token, OPENCLAW_REDIS_URL: redis.url, OPENCLAW_GATEWAY_TRUSTED_PROXIES: '127.0.0.1' },
-        launcher: callgrind,
-        readyTimeoutMs: 300_000,
-      });
-  const { url } = server;
-  const secret = variant.device ? await pairDevice(server.wsUrl) : token;
-  try {
-    const load = () =>
-      autocannon({ url, connections: 20, amount: requests, timeout: 60, requests: [{ path: '/v1/models', headers: { authorization: `Bearer ${secret}`, ...forwarded } }] });
-    await load();
-    execFileSync('callgrind_control', ['--instr=on', String(server.pid)], { stdio: 'ignore' });
-    const result = await load();
-    execFileSync('callgrind_control', ['--instr=off', String(server.pid)], { stdio: 'ignore' });
-    execFileSync('callgrind_control', ['--dump', String(server.pid)], { stdio: 'ignore' });
-    if (result.non2xx > 0 || result.errors > 0) throw new Error(`${name}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
-  } finally {
-    await server.stop('SIGTERM', 60_000);
-  }
-  // The dump holds the measured window, one file a thread (…-01 is the main thread); the files written at exit
-  // hold what came after it, so each thread's count is the larger of its two.
-  const perThread = new Map();
-  for (const file of readdirSync(workDir).filter((f) => f.startsWith(`${name}.callgrind`))) {
-    const totals = readFileSync(join(workDir, file), 'utf8').match(/^totals:\s+(\d+)/m);
-    const thread = file.match(/-(\d+)$/)?.[1];
-    if (totals && thread) perThread.set(thread, Math.max(perThread.get(thread) ?? 0, Number(totals[1])));
-  }
-  let all = 0;
-  for (const count of perThread.values()) all += count;
-  return { main: (perThread.get('01') ?? 0) / requests, all: all / requests };
-}
-
