@@ -27,7 +27,7 @@ export async function callgrindRun({ name, variant, workDir, redisUrl, token, re
   const launcher = ['valgrind', '--tool=callgrind', '--separate-threads=yes', '--instr-atstart=no', `--callgrind-out-file=${outFile}`];
   const nodeOptions = perfMap ? ['--perf-basic-prof-only-functions'] : [];
   const server = variant.baseline
-    ? await startNodeServer({ name, script: 'baseline.mjs', workDir, launcher, readyTimeoutMs: 300_000 })
+    ? await startNodeServer({ name, script: 'baseline.mjs', workDir, launcher, nodeOptions, readyTimeoutMs: 300_000 })
     : await startGateway({
         name,
         workDir,

@@ -117,11 +117,11 @@ export async function startGateway({ name, env, workDir, nodeOptions = [], launc
 
 /**
  * A node script from bench/servers/ listening on a free port (passed as argv[2]). launcher: a command the node
- * process runs under (valgrind, …), as for startGateway.
+ * process runs under (valgrind, …) and nodeOptions, as for startGateway.
  */
-export async function startNodeServer({ name, script, workDir, args = [], env = {}, readyPath = '/', launcher = [], readyTimeoutMs }) {
+export async function startNodeServer({ name, script, workDir, args = [], env = {}, readyPath = '/', launcher = [], nodeOptions = [], readyTimeoutMs }) {
   const port = await freePort();
-  const [command, ...commandArgs] = [...launcher, process.execPath, join(REPO_ROOT, 'bench/servers', script), String(port), ...args];
+  const [command, ...commandArgs] = [...launcher, process.execPath, ...nodeOptions, join(REPO_ROOT, 'bench/servers', script), String(port), ...args];
   const proc = startChild(name, command, commandArgs, { workDir, env: cleanEnv(env) });
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}${readyPath}`, proc, readyTimeoutMs);

@@ -133,7 +133,7 @@ export function encodeScope(out: ProtobufBuffer, scope: Scope): void {
 }
 
 function encodeAttributes(out: ProtobufBuffer, attributes: Attributes, field: number): void {
-  const cache = field === 9 ? SPAN_ATTRIBUTES : field === 3 ? EVENT_ATTRIBUTES : undefined;
+  const cache = KEPT_ATTRIBUTES.get(field);
   for (const key in attributes) {
     if (!Object.prototype.hasOwnProperty.call(attributes, key)) continue;
     const value = attributes[key];
@@ -157,9 +157,12 @@ function encodeName(out: ProtobufBuffer, name: string, field: number): void {
   out.string(name);
 }
 
-/** Spans' and events' attributes and names: the gateway's repeat, and are written from their encoding kept. */
-const SPAN_ATTRIBUTES = new EncodedEntryCache((out, key, value) => encodeAttribute(out, 9, key, value));
-const EVENT_ATTRIBUTES = new EncodedEntryCache((out, key, value) => encodeAttribute(out, 3, key, value));
+/**
+ * Kept encodings of attribute entries, by the field they are written under (an entry's bytes depend on the field,
+ * key and value only): 9 a span's, 3 an event's (and a scope's, once a batch). Names likewise, keyed by the name
+ * with the field as its value. Resource and link attributes are written once a batch or rarely: not kept.
+ */
+const KEPT_ATTRIBUTES = new Map([9, 3].map((field) => [field, new EncodedEntryCache((out, key, value) => encodeAttribute(out, field, key, value))]));
 const NAMES = new EncodedEntryCache((out, name, field) => {
   out.tag(field as number, LENGTH_DELIMITED);
   out.string(name);
